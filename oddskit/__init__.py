@@ -1,0 +1,45 @@
+"""oddskit: bookmaker odds snapshots in partitioned PostgreSQL.
+
+Example:
+    >>> import oddskit
+    >>> oddskit.resolve_url("postgresql://localhost/odds")
+    ('postgresql://localhost/odds', 'argument')
+"""
+
+from oddskit.connection import Database, connect, mask_url, resolve_url
+from oddskit.errors import (
+    ConfigurationError,
+    DatabaseError,
+    OddskitError,
+    PartitionError,
+    ValidationError,
+)
+from oddskit.partitions import (
+    ensure_partitions,
+    get_policy,
+    list_partitions,
+    maintain,
+    set_policy,
+)
+from oddskit.schema import downgrade, migrate
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ConfigurationError",
+    "Database",
+    "DatabaseError",
+    "OddskitError",
+    "PartitionError",
+    "ValidationError",
+    "connect",
+    "downgrade",
+    "ensure_partitions",
+    "get_policy",
+    "list_partitions",
+    "maintain",
+    "mask_url",
+    "migrate",
+    "resolve_url",
+    "set_policy",
+]

@@ -1,0 +1,206 @@
+"""The ``oddskit`` command line: a thin shell over the library.
+
+Each command parses its options, calls one library function and prints the result.
+Library errors become ``Error: …`` on stderr with exit code 1 and no traceback.
+
+Example:
+    $ oddskit migrate
+    $ oddskit partitions
+    $ oddskit --database-url postgresql://user@host/odds maintain
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from oddskit.connection import Database, connect
+from oddskit.errors import OddskitError
+from oddskit.partitions import (
+    detect_backend,
+    get_policy,
+    list_partitions,
+    maintain,
+    require_aware,
+    set_policy,
+)
+from oddskit.schema import BACKENDS, current_revision, head_revision, migrate
+
+app = typer.Typer(
+    name="oddskit",
+    help="Bookmaker odds snapshots in partitioned PostgreSQL: load, query, analyse.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+# Off a terminal (pipes, CI, tests) rich would wrap at 80 columns: give it room.
+out = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 160)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class State:
+    """Options shared by every command."""
+
+    url: str | None = None
+
+
+def friendly_errors(command: F) -> F:
+    """Turn oddskit errors into ``Error: …`` and exit code 1."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except OddskitError as exc:
+            err.print(f"[bold red]Error:[/] {exc}", soft_wrap=True)
+            raise typer.Exit(1) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def open_database() -> Database:
+    """Connect following the resolution order and say which database is in use."""
+    db = connect(State.url)
+    out.print(f"Database: {db.description}", soft_wrap=True)
+    return db
+
+
+@app.callback()
+def main_options(
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            "--database-url",
+            "-d",
+            help="PostgreSQL URL. Default: $ODDSKIT_DATABASE_URL, $DATABASE_URL, "
+            "else the embedded local server.",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Bookmaker odds snapshots in partitioned PostgreSQL: load, query, analyse."""
+    State.url = database_url
+
+
+@app.command("migrate")
+@friendly_errors
+def migrate_command(
+    revision: Annotated[str, typer.Option(help="Alembic revision to upgrade to.")] = "head",
+    backend: Annotated[
+        str,
+        typer.Option(help=f"Partition backend for a new schema: {', '.join(BACKENDS)}."),
+    ] = "auto",
+) -> None:
+    """Create or upgrade the oddskit schema, then run partition maintenance."""
+    with open_database() as db:
+        at = migrate(db, revision=revision, backend=backend)  # type: ignore[arg-type]
+        report = maintain(db)
+        out.print(f"Schema at revision {at} (head {head_revision()})")
+        out.print(f"Partition backend: {report.backend}")
+
+
+@app.command("partitions")
+@friendly_errors
+def partitions_command() -> None:
+    """Show the partition backend, the policy, and every partition with its rows."""
+    with open_database() as db:
+        if current_revision(db) is None:
+            raise OddskitError("This database has no oddskit schema. Run `oddskit migrate` first.")
+        policy = get_policy(db)
+        with db.engine.connect() as conn:
+            backend = detect_backend(conn)
+        retention = f"{policy.retention_days} days" if policy.retention_days else "none (keep all)"
+        out.print(
+            f"Backend: {backend}   premake: {policy.premake_days} days   retention: {retention}"
+        )
+        table = Table("parent", "partition", "from (UTC)", "to (UTC)", "rows")
+        stranded = []
+        for p in list_partitions(db):
+            lower = p.lower.strftime("%Y-%m-%d %H:%M") if p.lower else "DEFAULT"
+            upper = p.upper.strftime("%Y-%m-%d %H:%M") if p.upper else ""
+            table.add_row(p.parent, p.name, lower, upper, f"{p.rows:,}")
+            if p.is_default and p.rows:
+                stranded.append(p)
+        out.print(table)
+        for p in stranded:
+            err.print(
+                f"[bold red]WARNING:[/] {p.rows:,} rows sit in the default partition {p.name}. "
+                "They are invisible to retention and block creating their day's partition. "
+                "With pg_partman, move them out with "
+                f"SELECT partman.partition_data_time('public.{p.parent}');",
+                soft_wrap=True,
+            )
+
+
+@app.command("maintain")
+@friendly_errors
+def maintain_command(
+    now: Annotated[
+        datetime | None,
+        typer.Option(
+            help="Clock to measure retention against, with a UTC offset "
+            "(e.g. 2026-12-31T00:00:00+00:00). Default: now.",
+            formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d %H:%M:%S%z"],
+        ),
+    ] = None,
+) -> None:
+    """Create partitions ahead and drop those past retention (safe to repeat)."""
+    if now is not None:
+        require_aware(now, "--now")
+    with open_database() as db:
+        report = maintain(db, now=now)
+    out.print(f"Backend: {report.backend}")
+    out.print(f"Created {len(report.created)} partitions: {', '.join(report.created) or '-'}")
+    out.print(f"Dropped {len(report.dropped)} partitions: {', '.join(report.dropped) or '-'}")
+    for name, rows in report.default_rows.items():
+        err.print(f"[bold red]WARNING:[/] {rows:,} rows sit in the default partition {name}.")
+
+
+@app.command("policy")
+@friendly_errors
+def policy_command(
+    retention_days: Annotated[
+        str | None,
+        typer.Option(help="Days to keep, or 'none' to keep everything."),
+    ] = None,
+    premake_days: Annotated[
+        int | None, typer.Option(help="Days of partitions to create ahead.")
+    ] = None,
+) -> None:
+    """Show or change the partition policy (premake and retention)."""
+    with open_database() as db:
+        if retention_days is None and premake_days is None:
+            policy = get_policy(db)
+        else:
+            retention: int | None | str = "keep"
+            if retention_days is not None:
+                if retention_days.lower() == "none":
+                    retention = None
+                elif retention_days.isdigit():
+                    retention = int(retention_days)
+                else:
+                    raise OddskitError(
+                        f"--retention-days must be a whole number of days or 'none', "
+                        f"got {retention_days!r}"
+                    )
+            policy = set_policy(db, premake_days=premake_days, retention_days=retention)  # type: ignore[arg-type]
+    retention_text = f"{policy.retention_days} days" if policy.retention_days else "none"
+    out.print(f"premake: {policy.premake_days} days   retention: {retention_text}")
+
+
+def main() -> None:
+    """Entry point of the ``oddskit`` console script."""
+    app(prog_name="oddskit")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

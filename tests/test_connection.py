@@ -1,0 +1,136 @@
+"""Database resolution, the embedded server, UTC sessions and password masking."""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import oddskit
+from oddskit.connection import Database, connect, mask_url, resolve_url
+from oddskit.errors import ConfigurationError, DatabaseError
+
+SECRET = "Sup3r-s3cret_pw"
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    monkeypatch.delenv("ODDSKIT_DATABASE_URL", raising=False)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    return monkeypatch
+
+
+def test_resolution_order(clean_env: pytest.MonkeyPatch) -> None:
+    assert resolve_url(None) == (None, "embedded")
+    clean_env.setenv("DATABASE_URL", "postgresql://c@h/c")
+    assert resolve_url(None) == ("postgresql://c@h/c", "DATABASE_URL")
+    clean_env.setenv("ODDSKIT_DATABASE_URL", "postgresql://b@h/b")
+    assert resolve_url(None) == ("postgresql://b@h/b", "ODDSKIT_DATABASE_URL")
+    assert resolve_url("postgresql://a@h/a") == ("postgresql://a@h/a", "argument")
+
+
+def test_environment_url_is_used_by_connect(
+    clean_env: pytest.MonkeyPatch, system_admin_url: str
+) -> None:
+    clean_env.setenv("DATABASE_URL", system_admin_url)
+    with connect() as db:
+        assert db.source == "DATABASE_URL"
+        assert int(db.check()) >= 150000
+
+
+def test_password_masked_in_repr_description_and_logs(caplog: pytest.LogCaptureFixture) -> None:
+    url = f"postgresql://ana:{SECRET}@db.example.com:5432/odds"
+    caplog.set_level(logging.INFO, logger="oddskit")
+    db = connect(url)
+    assert SECRET not in repr(db)
+    assert SECRET not in db.description
+    assert "ana:***@db.example.com" in repr(db)
+    assert SECRET not in caplog.text
+    assert "db.example.com" in caplog.text
+    assert mask_url(url) == "postgresql://ana:***@db.example.com:5432/odds"
+
+
+def test_password_masked_in_connection_errors() -> None:
+    db = Database(f"postgresql://ana:{SECRET}@127.0.0.1:1/odds")
+    with pytest.raises(DatabaseError) as info:
+        db.check()
+    assert SECRET not in str(info.value)
+    assert "127.0.0.1:1" in str(info.value)
+    with pytest.raises(DatabaseError) as info, db.adbc():
+        pass
+    assert SECRET not in str(info.value)
+
+
+def test_password_masked_in_server_errors(system_admin_url: str) -> None:
+    from sqlalchemy.engine import make_url
+
+    url = make_url(system_admin_url).set(password=SECRET, database="no_such_db_oddskit")
+    db = Database(url.render_as_string(hide_password=False))
+    with pytest.raises(DatabaseError) as info:
+        db.check()
+    assert "no_such_db_oddskit" in str(info.value)
+    assert SECRET not in str(info.value)
+
+
+def test_rejects_non_postgres_and_accepts_postgres_scheme() -> None:
+    with pytest.raises(ConfigurationError, match="needs PostgreSQL"):
+        Database("mysql://a:b@h/d")
+    db = Database("postgres://a@h/d")
+    assert db.libpq_url.startswith("postgresql://")
+
+
+@pytest.mark.parametrize("server", ["embedded", "system"])
+def test_engine_and_adbc_sessions_run_in_utc(make_database, server: str) -> None:
+    db = make_database(server)
+    with db.engine.connect() as conn:
+        assert conn.exec_driver_sql("SHOW TimeZone").scalar_one() == "UTC"
+    with db.adbc() as conn, conn.cursor() as cur:
+        cur.execute("SELECT current_setting('TimeZone') AS tz")
+        assert cur.fetchone() == ("UTC",)
+        cur.execute("SELECT 41 + 1 AS answer")
+        assert cur.fetch_arrow_table().to_pydict() == {"answer": [42]}
+
+
+def test_close_disposes_engine(make_database) -> None:
+    db = make_database("embedded")
+    with db:
+        first = db.engine
+        with first.connect():
+            pass
+    assert first.pool.checkedin() == 0
+    assert db.engine is not first  # a new engine after close
+
+
+def test_embedded_default_keeps_data_between_processes(tmp_path: Path) -> None:
+    """Two separate processes with no URL anywhere use the same embedded database."""
+    env = {k: v for k, v in os.environ.items() if k not in ("ODDSKIT_DATABASE_URL", "DATABASE_URL")}
+    env["ODDSKIT_HOME"] = str(tmp_path / "home")
+    write = (
+        "import oddskit\n"
+        "db = oddskit.connect()\n"
+        "print(db.source)\n"
+        "with db.engine.begin() as conn:\n"
+        "    conn.exec_driver_sql('CREATE TABLE kept (x int)')\n"
+        "    conn.exec_driver_sql('INSERT INTO kept VALUES (7)')\n"
+    )
+    read = (
+        "import oddskit\n"
+        "with oddskit.connect().engine.connect() as conn:\n"
+        "    print(conn.exec_driver_sql('SELECT x FROM kept').scalar_one())\n"
+    )
+    first = subprocess.run([sys.executable, "-c", write], env=env, capture_output=True, text=True)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.strip() == "embedded"
+    second = subprocess.run([sys.executable, "-c", read], env=env, capture_output=True, text=True)
+    assert second.returncode == 0, second.stderr
+    assert second.stdout.strip() == "7"
+    assert (tmp_path / "home" / "pgdata" / "PG_VERSION").exists()
+
+
+def test_public_api_is_importable() -> None:
+    for name in oddskit.__all__:
+        assert getattr(oddskit, name) is not None
