@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.table import Table
 
 from oddskit.connection import Database, connect
-from oddskit.errors import OddskitError
+from oddskit.errors import ConfigurationError, OddskitError
 from oddskit.partitions import (
     detect_backend,
     get_policy,
@@ -65,6 +65,17 @@ def friendly_errors(command: F) -> F:
             raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def parse_instant(text: str, option: str) -> datetime:
+    """Parse an ISO 8601 instant that must carry a UTC offset."""
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise ConfigurationError(
+            f"{option} must be an ISO 8601 time such as 2026-12-31T00:00:00+00:00, got {text!r}"
+        ) from None
+    return require_aware(value, option)
 
 
 def open_database() -> Database:
@@ -145,22 +156,22 @@ def partitions_command() -> None:
 @friendly_errors
 def maintain_command(
     now: Annotated[
-        datetime | None,
+        str | None,
         typer.Option(
-            help="Clock to measure retention against, with a UTC offset "
+            help="Clock to measure retention against, ISO 8601 with a UTC offset "
             "(e.g. 2026-12-31T00:00:00+00:00). Default: now.",
-            formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d %H:%M:%S%z"],
         ),
     ] = None,
 ) -> None:
     """Create partitions ahead and drop those past retention (safe to repeat)."""
-    if now is not None:
-        require_aware(now, "--now")
+    clock = parse_instant(now, "--now") if now else None
     with open_database() as db:
-        report = maintain(db, now=now)
+        report = maintain(db, now=clock)
     out.print(f"Backend: {report.backend}")
     out.print(f"Created {len(report.created)} partitions: {', '.join(report.created) or '-'}")
     out.print(f"Dropped {len(report.dropped)} partitions: {', '.join(report.dropped) or '-'}")
+    for name, rows in report.moved_from_default.items():
+        out.print(f"Moved {rows:,} rows out of the default partition {name}.")
     for name, rows in report.default_rows.items():
         err.print(f"[bold red]WARNING:[/] {rows:,} rows sit in the default partition {name}.")
 
@@ -181,7 +192,7 @@ def policy_command(
         if retention_days is None and premake_days is None:
             policy = get_policy(db)
         else:
-            retention: int | None | str = "keep"
+            retention: int | str | None = "keep"
             if retention_days is not None:
                 if retention_days.lower() == "none":
                     retention = None

@@ -277,7 +277,7 @@ class MarketOdds(Base):
     odds: Mapped[float] = mapped_column(Double)
 
     # No primary key (``line`` is nullable): the unique index above is the natural key.
-    __mapper_args__ = {"primary_key": [snapshot_id, captured_at, market, line, outcome]}
+    __mapper_args__ = {"primary_key": [snapshot_id, captured_at, market, line, outcome]}  # noqa: RUF012
 
 
 Index(

@@ -17,8 +17,8 @@ before the snapshots of the same day. The policy (premake, retention) lives in t
 ``partition_policies`` table; :func:`set_policy` changes it.
 
 Example:
-    >>> day_bounds(datetime(2026, 11, 29, 17, 5, tzinfo=timezone.utc))
-    (datetime.datetime(2026, 11, 29, 0, 0, tzinfo=datetime.timezone.utc), datetime.datetime(2026, 11, 30, 0, 0, tzinfo=datetime.timezone.utc))
+    >>> [b.isoformat() for b in day_bounds(datetime(2026, 11, 29, 17, 5, tzinfo=UTC))]
+    ['2026-11-29T00:00:00+00:00', '2026-11-30T00:00:00+00:00']
 """
 
 from __future__ import annotations
@@ -71,6 +71,7 @@ class MaintenanceReport:
     backend: BackendName
     created: list[str] = field(default_factory=list)
     dropped: list[str] = field(default_factory=list)
+    moved_from_default: dict[str, int] = field(default_factory=dict)
     default_rows: dict[str, int] = field(default_factory=dict)
 
 
@@ -98,7 +99,7 @@ def require_aware(value: datetime, name: str) -> datetime:
         >>> require_aware(datetime(2026, 1, 1), "since")
         Traceback (most recent call last):
         ...
-        oddskit.errors.ConfigurationError: `since` is a naive datetime (2026-01-01 00:00:00) ...
+        oddskit.errors.ConfigurationError: `since` is a naive datetime (2026-01-01 00:00:00); ...
     """
     if value.tzinfo is None or value.utcoffset() is None:
         raise ConfigurationError(
@@ -285,9 +286,13 @@ def ensure_partitions(db: Database, since: datetime, until: datetime) -> list[st
         with db.engine.begin() as conn:
             return _create_days(conn, days)
     except sa.exc.SQLAlchemyError as exc:
-        raise PartitionError(
-            str(db.error(f"Could not create partitions for {first} to {last}", exc))
-        ) from None
+        message = str(db.error(f"Could not create partitions for {first} to {last}", exc))
+        if "default partition" in message:
+            message += (
+                " — rows for these days sit in a default partition. Run `oddskit maintain`, "
+                "which moves them into their daily partitions, then retry."
+            )
+        raise PartitionError(message) from None
 
 
 def _child_names(conn: sa.Connection) -> set[str]:
@@ -377,8 +382,9 @@ def maintain(db: Database, *, now: datetime | None = None) -> MaintenanceReport:
             _lock(conn)
             backend = detect_backend(conn)
             before = _child_names(conn)
+            moved = {}
             if backend == "pg_partman":
-                _maintain_partman(conn, policy, now)
+                moved = _maintain_partman(conn, policy, now)
             else:
                 _drop_expired(conn, policy, now)
                 today = utc_day(now)
@@ -390,15 +396,28 @@ def maintain(db: Database, *, now: datetime | None = None) -> MaintenanceReport:
                 backend=backend,
                 created=sorted(after - before),
                 dropped=sorted(before - after),
+                moved_from_default=moved,
                 default_rows=_default_rows(conn),
             )
     except sa.exc.SQLAlchemyError as exc:
         raise PartitionError(str(db.error("Partition maintenance failed", exc))) from None
 
 
-def _maintain_partman(conn: sa.Connection, policy: Policy, now: datetime) -> None:
+def _maintain_partman(conn: sa.Connection, policy: Policy, now: datetime) -> dict[str, int]:
+    """Run pg_partman's maintenance; return the rows moved out of default partitions.
+
+    A single row in a default partition makes ``run_maintenance`` fail for good, so
+    such rows are first moved into proper partitions with ``partition_data_time``.
+    """
     _sync_partman_config(conn, policy)
     schema = _schema(conn)
+    stranded = _default_rows(conn)
+    for name in stranded:
+        parent = name.removesuffix("_default")
+        conn.execute(
+            sa.text("SELECT partman.partition_data_time(:parent, :batches)"),
+            {"parent": f"{schema}.{parent}", "batches": 100_000},
+        )
     for parent in RETENTION_ORDER:
         qualified = f"{schema}.{parent}"
         if policy.retention_days:
@@ -415,6 +434,7 @@ def _maintain_partman(conn: sa.Connection, policy: Policy, now: datetime) -> Non
             ),
             {"parent": qualified},
         )
+    return stranded
 
 
 def _drop_expired(conn: sa.Connection, policy: Policy, now: datetime) -> None:

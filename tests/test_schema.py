@@ -83,7 +83,9 @@ def test_constraints_follow_the_naming_convention(migrated: Database) -> None:
 def test_indexes_btree_on_foreign_keys_composite_and_brin(migrated: Database) -> None:
     indexes = {
         r.indexname: r.indexdef
-        for r in rows(migrated, "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname='public'")
+        for r in rows(
+            migrated, "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname='public'"
+        )
     }
     assert "(event_id, captured_at DESC)" in indexes["ix_odds_snapshots_event_id_captured_at"]
     assert "USING brin (captured_at)" in indexes["ix_odds_snapshots_captured_at_brin"]
@@ -149,15 +151,17 @@ def test_database_refuses_odds_that_must_never_be_stored(migrated: Database, bad
     now = datetime.now(timezone.utc)
     with migrated.engine.begin() as conn:
         snapshot = _seed_snapshot(conn, now)
-    with pytest.raises(sa.exc.IntegrityError, match="ck_market_odds_odds_gt_one"):
-        with migrated.engine.begin() as conn:
-            conn.execute(
-                sa.text(
-                    "INSERT INTO market_odds (snapshot_id, captured_at, market, outcome, odds) "
-                    f"VALUES (:s, :t, '1x2', 'home', {bad_odds}::float8)"
-                ),
-                {"s": snapshot, "t": now},
-            )
+    with (
+        pytest.raises(sa.exc.IntegrityError, match="ck_market_odds_odds_gt_one"),
+        migrated.engine.begin() as conn,
+    ):
+        conn.execute(
+            sa.text(
+                "INSERT INTO market_odds (snapshot_id, captured_at, market, outcome, odds) "
+                f"VALUES (:s, :t, '1x2', 'home', {bad_odds}::float8)"
+            ),
+            {"s": snapshot, "t": now},
+        )
 
 
 def test_partition_policy_defaults(migrated: Database) -> None:

@@ -33,7 +33,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 PARENTS = ("market_odds", "odds_snapshots")  # retention order: prices before snapshots
-PREMAKE_DAYS = 4
+PREMAKE_DAYS = 4  # also written literally in the partition SQL below
 RETENTION_DAYS = 30
 
 
@@ -307,7 +307,7 @@ def _set_up_partman() -> None:
     op.execute("CREATE SCHEMA IF NOT EXISTS partman")
     op.execute("CREATE EXTENSION IF NOT EXISTS pg_partman SCHEMA partman")
     op.execute(
-        f"""
+        """
         DO $$
         DECLARE
             parent text;
@@ -322,15 +322,15 @@ def _set_up_partman() -> None:
                     PERFORM partman.create_parent(
                         p_parent_table := parent, p_control := 'captured_at',
                         p_interval := '1 day', p_type := 'range',
-                        p_premake := {PREMAKE_DAYS}, p_start_partition := start_day);
+                        p_premake := 4, p_start_partition := start_day);
                 ELSE
                     PERFORM partman.create_parent(
                         p_parent_table := parent, p_control := 'captured_at',
                         p_type := 'native', p_interval := 'daily',
-                        p_premake := {PREMAKE_DAYS}, p_start_partition := start_day);
+                        p_premake := 4, p_start_partition := start_day);
                 END IF;
                 UPDATE partman.part_config
-                   SET retention = '{RETENTION_DAYS} days',
+                   SET retention = '30 days',
                        retention_keep_table = false,
                        infinite_time_partitions = true
                  WHERE parent_table = parent;
@@ -342,7 +342,7 @@ def _set_up_partman() -> None:
 
 def _set_up_native() -> None:
     op.execute(
-        f"""
+        """
         DO $$
         DECLARE
             parent text;
@@ -350,7 +350,7 @@ def _set_up_native() -> None:
             today date := (now() AT TIME ZONE 'UTC')::date;
         BEGIN
             FOREACH parent IN ARRAY ARRAY['market_odds', 'odds_snapshots'] LOOP
-                FOR day IN SELECT generate_series(today, today + {PREMAKE_DAYS}, '1 day')::date
+                FOR day IN SELECT generate_series(today, today + 4, '1 day')::date
                 LOOP
                     EXECUTE format(
                         'CREATE TABLE IF NOT EXISTS %I.%I PARTITION OF %I.%I '
