@@ -215,10 +215,10 @@ class Database:
         """Connect once and return the server version, or raise a readable error.
 
         Example:
-            >>> Database("postgresql://nobody@127.0.0.1:1/none").check()
+            >>> Database("postgresql://x@127.0.0.1:1/db").check()
             Traceback (most recent call last):
             ...
-            oddskit.errors.DatabaseError: Cannot connect to postgresql://nobody@127.0.0.1:1/none: ...
+            oddskit.errors.DatabaseError: Cannot connect to postgresql://x@127.0.0.1:1/db: ...
         """
         try:
             with self.engine.connect() as conn:
