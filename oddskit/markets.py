@@ -8,8 +8,8 @@ outcome missing or suspended.
 Example:
     >>> MARKET_OUTCOMES["1x2"]
     ('home', 'draw', 'away')
-    >>> MARKETS_WITH_LINE
-    frozenset({'asian_handicap', 'over_under'})
+    >>> sorted(MARKETS_WITH_LINE)
+    ['asian_handicap', 'over_under']
 """
 
 from __future__ import annotations

@@ -23,6 +23,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -387,10 +388,7 @@ def maintain(db: Database, *, now: datetime | None = None) -> MaintenanceReport:
                 moved = _maintain_partman(conn, policy, now)
             else:
                 _drop_expired(conn, policy, now)
-                today = utc_day(now)
-                _create_days(
-                    conn, [today + timedelta(days=i) for i in range(policy.premake_days + 1)]
-                )
+                _create_days(conn, premake_days(now, policy.premake_days))
             after = _child_names(conn)
             return MaintenanceReport(
                 backend=backend,
@@ -401,6 +399,27 @@ def maintain(db: Database, *, now: datetime | None = None) -> MaintenanceReport:
             )
     except sa.exc.SQLAlchemyError as exc:
         raise PartitionError(str(db.error("Partition maintenance failed", exc))) from None
+
+
+def premake_days(now: datetime, premake: int) -> list[date]:
+    """Days that must have partitions: today through the premake horizon.
+
+    Counted the way pg_partman 4.x counts with ``infinite_time_partitions``: the newest
+    partition must start ``round((start - now) / 1 day) >= premake`` days ahead, so in
+    the afternoon (UTC) the horizon reaches one day further. Both backends therefore
+    make the same partitions at the same moment.
+
+    Example:
+        >>> [f"{d:%d}" for d in premake_days(datetime(2026, 11, 29, 9, tzinfo=UTC), 2)]
+        ['29', '30', '01']
+        >>> [f"{d:%d}" for d in premake_days(datetime(2026, 11, 29, 15, tzinfo=UTC), 2)]
+        ['29', '30', '01', '02']
+    """
+    today = utc_day(now)
+    days = [today]
+    while math.floor((_midnight(days[-1]) - now).total_seconds() / 86400 + 0.5) < premake:
+        days.append(days[-1] + timedelta(days=1))
+    return days
 
 
 def _maintain_partman(conn: sa.Connection, policy: Policy, now: datetime) -> dict[str, int]:

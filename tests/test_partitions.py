@@ -16,6 +16,7 @@ from oddskit.partitions import (
     get_policy,
     list_partitions,
     maintain,
+    premake_days,
     set_policy,
     utc_day,
 )
@@ -78,6 +79,15 @@ def test_migrate_creates_today_through_premake(migrated: Database) -> None:
         for i in range(premake + 1)
     ]
     assert layout(migrated) == sorted(expected)
+    # Maintenance keeps the horizon `premake` days ahead of now, as pg_partman counts it.
+    maintain(migrated)
+    days = premake_days(datetime.now(timezone.utc), premake)
+    assert days[0] == start.date() and len(days) in (premake + 1, premake + 2)
+    assert layout(migrated) == sorted(
+        (parent, day_bounds(start + timedelta(days=i))[0], day_bounds(start + timedelta(days=i))[1])
+        for parent in ("market_odds", "odds_snapshots")
+        for i in range(len(days))
+    )
 
 
 def test_ensure_partitions_for_history_is_idempotent(migrated: Database) -> None:
