@@ -137,7 +137,7 @@ class Event(Base):
 
 
 class EventBookmaker(Base):
-    """The id a bookmaker uses for an event (each bookmaker has its own)."""
+    """The id a bookmaker uses for an event, and its own spelling of the teams."""
 
     __tablename__ = "event_bookmakers"
     __table_args__ = (
@@ -152,6 +152,8 @@ class EventBookmaker(Base):
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
     bookmaker_id: Mapped[int] = mapped_column(ForeignKey("bookmakers.id"), index=True)
     bookmaker_event_id: Mapped[str] = mapped_column(Text)
+    home_team: Mapped[str] = mapped_column(Text)
+    away_team: Mapped[str] = mapped_column(Text)
 
     event: Mapped[Event] = relationship(back_populates="bookmaker_ids", lazy="raise")
     bookmaker: Mapped[Bookmaker] = relationship(lazy="raise")

@@ -1,0 +1,770 @@
+"""Bulk loading: files and frames → validation → dimensions → partitions → COPY.
+
+Each source (a file, or an Arrow/Polars object) is loaded in **one transaction** on
+one ADBC connection, so it is loaded whole or not at all; a killed loader leaves
+nothing of its file behind. The source is read twice, in bounded batches:
+
+1. *validate*: every row is parsed and checked (:mod:`oddskit.validation`); the
+   distinct snapshots (bookmaker × bookmaker event × captured_at) are kept — about
+   one row in thirty.
+2. The snapshots go to a temporary table; under a transaction-scoped advisory lock
+   that serialises loaders, set-based SQL creates the new sports, tournaments,
+   bookmakers and events, links bookmaker event ids, records reschedules, and
+   inserts the snapshots with ``ON CONFLICT DO NOTHING``, returning the ids of the
+   new ones.
+3. *write*: the rows of new snapshots get their snapshot id and are streamed into
+   ``market_odds`` with ``adbc_ingest`` (binary COPY). When every snapshot was
+   already present, this pass is skipped: a reload reads and checks, then stops.
+
+Idempotency is decided per snapshot: a snapshot that is already stored keeps the
+prices it was stored with. Partitions for the data's days are created (committed)
+before the transaction touches the partitioned tables, so no row lands in a
+default partition. Every load is recorded in ``scrape_runs`` (kind ``'load'``).
+
+Example:
+    >>> import oddskit
+    >>> report = oddskit.load("examples/data/snapshots.csv")  # doctest: +SKIP
+    >>> print(report)  # doctest: +SKIP
+    examples/data/snapshots.csv: 1,680 rows read, 1,680 new, 0 already present, 0 rejected ...
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+import polars as pl
+import pyarrow as pa
+import sqlalchemy as sa
+
+from oddskit.connection import Database, connect
+from oddskit.errors import OddskitError, ValidationError
+from oddskit.partitions import ensure_partitions, get_policy, maintain
+from oddskit.sources import (
+    DEFAULT_BATCH_ROWS,
+    Source,
+    iter_batches,
+    read_header,
+    resolve_sources,
+    total_rows,
+)
+from oddskit.validation import (
+    ERROR_SCHEMA,
+    INPUT_COLUMNS,
+    check_header,
+    format_errors,
+    validate_batch,
+)
+
+OnError = Literal["raise", "skip"]
+
+#: Serialises the dimension and snapshot step of concurrent loaders.
+LOAD_LOCK_KEY = 0x0DD5_10AD
+
+SNAPSHOT_KEY = ["bookmaker", "bookmaker_event_id", "captured_at"]
+EVENT_KEY = ["bookmaker", "bookmaker_event_id"]
+SNAPSHOT_COLUMNS = [
+    "row",
+    "bookmaker",
+    "sport",
+    "country",
+    "tournament",
+    "sportradar_id",
+    "bookmaker_event_id",
+    "home_team",
+    "away_team",
+    "kickoff",
+    "captured_at",
+]
+
+#: Exact Arrow types of ``market_odds`` (binary COPY needs them to the letter).
+PRICE_SCHEMA = pa.schema(
+    [
+        ("snapshot_id", pa.int64()),
+        ("captured_at", pa.timestamp("us", tz="UTC")),
+        ("market", pa.string()),
+        ("line", pa.float64()),
+        ("outcome", pa.string()),
+        ("odds", pa.float64()),
+    ]
+)
+
+#: At most this many problems of a run are stored in ``scrape_errors``.
+MAX_STORED_ERRORS = 1000
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """What loading one source did."""
+
+    source: str
+    run_id: int | None
+    rows_read: int
+    rows_loaded: int
+    rows_present: int
+    rows_rejected: int
+    snapshots_new: int
+    snapshots_present: int
+    new_events: int
+    new_bookmakers: int
+    rescheduled_events: int
+    partitions_created: tuple[str, ...]
+    seconds: float
+    rejects_path: Path | None = None
+
+    @property
+    def rows_per_second(self) -> float:
+        """Rows read per second, end to end."""
+        return self.rows_read / self.seconds if self.seconds else 0.0
+
+    def __str__(self) -> str:
+        text = (
+            f"{self.source}: {self.rows_read:,} rows read, {self.rows_loaded:,} new, "
+            f"{self.rows_present:,} already present, {self.rows_rejected:,} rejected; "
+            f"{self.snapshots_new:,} new snapshots, {self.new_events:,} new events, "
+            f"{self.new_bookmakers:,} new bookmakers, {self.rescheduled_events:,} rescheduled, "
+            f"{len(self.partitions_created)} partitions created; "
+            f"{self.seconds:.1f} s, {self.rows_per_second:,.0f} rows/s"
+        )
+        if self.rejects_path:
+            text += f"; rejected rows written to {self.rejects_path}"
+        return text
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    """The results of one :func:`load` call, one per source, with totals."""
+
+    results: tuple[LoadResult, ...] = field(default_factory=tuple)
+
+    def _total(self, name: str) -> int:
+        return sum(getattr(result, name) for result in self.results)
+
+    @property
+    def rows_read(self) -> int:
+        return self._total("rows_read")
+
+    @property
+    def rows_loaded(self) -> int:
+        return self._total("rows_loaded")
+
+    @property
+    def rows_present(self) -> int:
+        return self._total("rows_present")
+
+    @property
+    def rows_rejected(self) -> int:
+        return self._total("rows_rejected")
+
+    @property
+    def seconds(self) -> float:
+        return sum(result.seconds for result in self.results)
+
+    def __str__(self) -> str:
+        lines = [str(result) for result in self.results]
+        if len(self.results) > 1:
+            lines.append(
+                f"total: {self.rows_read:,} rows read, {self.rows_loaded:,} new, "
+                f"{self.rows_present:,} already present, {self.rows_rejected:,} rejected "
+                f"in {self.seconds:.1f} s"
+            )
+        return "\n".join(lines)
+
+
+def load(
+    inputs: Any,
+    *,
+    db: Database | None = None,
+    on_error: OnError = "raise",
+    rejects_path: str | Path | None = None,
+    delimiter: str = ",",
+    batch_rows: int = DEFAULT_BATCH_ROWS,
+    progress: bool | None = None,
+) -> LoadReport:
+    """Load odds snapshots in oddskit's input format into the database.
+
+    ``inputs``: a path (CSV or Parquet), a folder or glob of them, a list of those,
+    a ``pyarrow.Table``/``RecordBatchReader`` or a ``polars.DataFrame``/``LazyFrame``.
+    Each source is loaded in its own transaction. With ``on_error="raise"`` (the
+    default) a source with any bad row is refused whole with every problem listed;
+    with ``"skip"`` the good rows are loaded and the rejected ones written, with a
+    ``reason`` column, to ``rejects_path`` (default: ``<file>.rejects.csv``).
+
+    Example:
+        >>> from oddskit.sample import generate_sample
+        >>> report = load(generate_sample(days=1, events_per_day=5))  # doctest: +SKIP
+        >>> report.rows_loaded > 0  # doctest: +SKIP
+        True
+    """
+    if on_error not in ("raise", "skip"):
+        raise ValidationError(f"`on_error` must be one of {{'raise', 'skip'}}, got {on_error!r}")
+    sources = resolve_sources(inputs)
+    own_db = db is None
+    db = db or connect()
+    show = sys.stderr.isatty() if progress is None else progress
+    try:
+        maintain(db)
+        results = []
+        for source in sources:
+            target = (
+                _rejects_target(source, rejects_path, len(sources)) if on_error == "skip" else None
+            )
+            loader = _SourceLoader(db, source, on_error, target, delimiter, batch_rows, show)
+            results.append(loader.run())
+        return LoadReport(tuple(results))
+    finally:
+        if own_db:
+            db.close()
+
+
+def _rejects_target(source: Source, rejects_path: str | Path | None, count: int) -> Path:
+    if rejects_path is not None:
+        path = Path(rejects_path)
+        if count > 1:  # one rejects file per source
+            stem = Path(source.path.name if source.path else source.kind).stem
+            path = path.with_name(f"{path.stem}.{stem}{path.suffix or '.csv'}")
+        return path
+    if source.path is not None:
+        return source.path.with_name(source.path.name.split(".")[0] + ".rejects.csv")
+    return Path(f"rejects-{datetime.now(UTC):%Y%m%dT%H%M%S}.csv")
+
+
+class _SourceLoader:
+    """Loads one source; holds its counters while it runs."""
+
+    def __init__(
+        self,
+        db: Database,
+        source: Source,
+        on_error: OnError,
+        rejects: Path | None,
+        delimiter: str,
+        batch_rows: int,
+        show_progress: bool,
+    ) -> None:
+        self.db = db
+        self.source = source
+        self.on_error = on_error
+        self.rejects = rejects
+        self.rejects_written = 0
+        self.delimiter = delimiter
+        self.batch_rows = batch_rows
+        self.show_progress = show_progress
+        self.now = datetime.now(UTC)
+        self.errors: list[pl.DataFrame] = []
+        self.error_count = 0
+        self.rejected_rows = 0
+        self.excluded_rows = 0
+        self.excluded_snapshots = 0
+
+    # -- orchestration ---------------------------------------------------------------
+
+    def run(self) -> LoadResult:
+        started = time.perf_counter()
+        if self.rejects is not None and self.rejects.exists():
+            self.rejects.unlink()
+        header = read_header(self.source, delimiter=self.delimiter)
+        check_header(header, source=self.source.name)
+        self.columns = [name for name in header if name in INPUT_COLUMNS]
+        self.retention_days = get_policy(self.db).retention_days
+        run_id = self._start_run()
+        try:
+            result = self._load(run_id, started)
+        except BaseException as exc:
+            self._fail_run(run_id, exc)
+            raise
+        return result
+
+    def _load(self, run_id: int, started: float) -> LoadResult:
+        snapshots, rows_read = self._validate_pass()
+        if self.on_error == "raise" and self.error_count:
+            raise self._validation_error(rows_read)
+        created: list[str] = []
+        if snapshots.height:
+            first, last = snapshots["captured_at"].min(), snapshots["captured_at"].max()
+            created = ensure_partitions(self.db, first, last + timedelta(microseconds=1))
+        with self.db.adbc() as conn:
+            cursor = conn.cursor()
+            counts = {"new_events": 0, "new_bookmakers": 0, "rescheduled_events": 0}
+            mapping = pl.DataFrame()
+            if snapshots.height:
+                cursor.execute("SELECT pg_advisory_xact_lock($1)", parameters=(LOAD_LOCK_KEY,))
+                counts, mapping = self._resolve_and_insert_snapshots(cursor, snapshots, run_id)
+            rows_loaded = self._write_pass(cursor, mapping) if mapping.height else 0
+            rejected = self.rejected_rows + self.excluded_rows
+            seconds = time.perf_counter() - started
+            result = LoadResult(
+                source=self.source.name,
+                run_id=run_id,
+                rows_read=rows_read,
+                rows_loaded=rows_loaded,
+                rows_present=rows_read - rejected - rows_loaded,
+                rows_rejected=rejected,
+                snapshots_new=mapping.height,
+                snapshots_present=snapshots.height - mapping.height - self.excluded_snapshots,
+                new_events=counts["new_events"],
+                new_bookmakers=counts["new_bookmakers"],
+                rescheduled_events=counts["rescheduled_events"],
+                partitions_created=tuple(created),
+                seconds=seconds,
+                rejects_path=self.rejects if self.rejects_written else None,
+            )
+            self._finish_run(cursor, run_id, result)
+            conn.commit()
+        return result
+
+    # -- pass 1: validate -------------------------------------------------------------
+
+    def _batches(
+        self, description: str
+    ) -> Iterator[tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]]:
+        """(raw, valid, errors) per batch, with a progress bar when asked for."""
+        total = total_rows(self.source)
+        with _progress(self.show_progress, description, total) as advance:
+            for batch in iter_batches(
+                self.source,
+                columns=self.columns,
+                batch_rows=self.batch_rows,
+                delimiter=self.delimiter,
+            ):
+                valid, errors = validate_batch(
+                    batch.frame, now=self.now, retention_days=self.retention_days
+                )
+                if batch.problems:
+                    errors = pl.concat(
+                        [errors, pl.DataFrame(batch.problems, schema=ERROR_SCHEMA)]
+                    ).sort("row", nulls_last=True)
+                advance(
+                    batch.frame.height
+                    + len({p["row"] for p in batch.problems if p["column"] is None})
+                )
+                yield batch.frame, valid, errors
+
+    def _validate_pass(self) -> tuple[pl.DataFrame, int]:
+        """Check every row; return the distinct snapshots and the number of rows read."""
+        parts = []
+        rows_read = 0
+        for raw, valid, errors in self._batches("checking"):
+            unreadable = errors.filter(pl.col("column").is_null())["row"].n_unique()
+            rows_read += raw.height + unreadable
+            if errors.height:
+                self.rejected_rows += errors["row"].n_unique()
+                self._record_errors(raw, errors)
+            parts.append(valid.select(SNAPSHOT_COLUMNS).unique(SNAPSHOT_KEY, keep="first"))
+        snapshots = (
+            pl.concat(parts).sort("row").unique(SNAPSHOT_KEY, keep="first", maintain_order=True)
+            if parts
+            else pl.DataFrame()
+        )
+        if rows_read == 0:
+            raise ValidationError(
+                f"{self.source.name} has a header but no data rows: there is nothing to load."
+            )
+        return self._check_events_within_source(snapshots), rows_read
+
+    def _check_events_within_source(self, snapshots: pl.DataFrame) -> pl.DataFrame:
+        """One bookmaker event must name the same teams (and SportRadar id) throughout."""
+        if not snapshots.height:
+            return snapshots
+        varying = (
+            snapshots.group_by(EVENT_KEY)
+            .agg(
+                pl.col("row").min().alias("row"),
+                pl.struct("home_team", "away_team").n_unique().alias("teams"),
+                pl.col("sportradar_id").n_unique().alias("ids"),
+                pl.format("{} v {}", "home_team", "away_team")
+                .unique()
+                .sort()
+                .str.join(" / ")
+                .alias("names"),
+            )
+            .filter((pl.col("teams") > 1) | (pl.col("ids") > 1))
+        )
+        if not varying.height:
+            return snapshots
+        errors = varying.select(
+            "row",
+            pl.lit("home_team").alias("column"),
+            pl.col("names").alias("value"),
+            pl.format(
+                "bookmaker event {} of {} names different teams or SportRadar ids within this "
+                "input ({}); one bookmaker event id must always be the same match",
+                "bookmaker_event_id",
+                "bookmaker",
+                "names",
+            ).alias("reason"),
+        )
+        self._record_errors(None, errors.cast(ERROR_SCHEMA))  # type: ignore[arg-type]
+        if self.on_error == "raise":
+            raise self._validation_error(None)
+        self._exclude(varying.select(EVENT_KEY))
+        return snapshots.join(varying.select(EVENT_KEY), on=EVENT_KEY, how="anti")
+
+    # -- dimensions and snapshots ------------------------------------------------------
+
+    def _resolve_and_insert_snapshots(
+        self, cursor: Any, snapshots: pl.DataFrame, run_id: int
+    ) -> tuple[dict[str, int], pl.DataFrame]:
+        staged = snapshots.to_arrow()
+        staged = staged.cast(pa.schema([f.with_type(_plain(f.type)) for f in staged.schema]))
+        cursor.adbc_ingest("_load_snapshots", staged, mode="create", temporary=True)
+        counts = {}
+        counts["new_bookmakers"] = _rowcount(
+            cursor,
+            "INSERT INTO bookmakers (name) SELECT DISTINCT bookmaker FROM _load_snapshots "
+            "ON CONFLICT (name) DO NOTHING RETURNING id",
+        )
+        _rowcount(
+            cursor,
+            "INSERT INTO sports (name) SELECT DISTINCT sport FROM _load_snapshots "
+            "ON CONFLICT (name) DO NOTHING RETURNING id",
+        )
+        _rowcount(
+            cursor,
+            "INSERT INTO tournaments (sport_id, country, name) "
+            "SELECT DISTINCT s.id, l.country, l.tournament FROM _load_snapshots l "
+            "JOIN sports s ON s.name = l.sport "
+            "ON CONFLICT ON CONSTRAINT uq_tournaments_sport_id_country_name "
+            "DO NOTHING RETURNING id",
+        )
+        for statement in _EVENT_STATEMENTS:
+            cursor.execute(statement)
+        self._check_events_against_database(cursor)
+        cursor.execute(_INSERT_NEW_EVENTS)
+        cursor.execute("SELECT count(DISTINCT event_id) FROM _load_events WHERE is_new")
+        counts["new_events"] = cursor.fetchone()[0]
+        cursor.execute(_INSERT_EVENT_BOOKMAKERS)
+        counts["rescheduled_events"] = _rowcount(cursor, _RESCHEDULE)
+        cursor.execute(_INSERT_SNAPSHOTS, parameters=(run_id,))
+        mapping = pl.from_arrow(cursor.fetch_arrow_table())
+        assert isinstance(mapping, pl.DataFrame)
+        return counts, mapping.with_columns(pl.col("captured_at").dt.convert_time_zone("UTC"))
+
+    def _check_events_against_database(self, cursor: Any) -> None:
+        cursor.execute(_CONFLICTS_WITH_DATABASE)
+        conflicts = pl.from_arrow(cursor.fetch_arrow_table())
+        assert isinstance(conflicts, pl.DataFrame)
+        if not conflicts.height:
+            return
+        errors = conflicts.select(
+            pl.col("row").cast(pl.Int64),
+            pl.lit("home_team").alias("column"),
+            pl.format("{} v {}", "home_team", "away_team").alias("value"),
+            pl.format(
+                "bookmaker event {} of {} is stored as {} v {} (SportRadar id {}); this input says "
+                "{} v {} (SportRadar id {}). Refused: an id must keep naming the same match",
+                "bookmaker_event_id",
+                "bookmaker",
+                "stored_home",
+                "stored_away",
+                pl.col("stored_sportradar_id").fill_null("none"),
+                "home_team",
+                "away_team",
+                pl.col("sportradar_id").fill_null("none"),
+            ).alias("reason"),
+        )
+        self._record_errors(None, errors.cast(ERROR_SCHEMA))  # type: ignore[arg-type]
+        if self.on_error == "raise":
+            raise self._validation_error(None)
+        self._exclude(conflicts.select(EVENT_KEY))
+        cursor.execute(
+            "DELETE FROM _load_events le USING _load_conflicts c "
+            "WHERE le.bookmaker = c.bookmaker AND le.bookmaker_event_id = c.bookmaker_event_id"
+        )
+
+    # -- pass 2: write -----------------------------------------------------------------
+
+    def _write_pass(self, cursor: Any, mapping: pl.DataFrame) -> int:
+        """Stream the prices of new snapshots into ``market_odds``; return how many."""
+        loaded = 0
+        for _, valid, _ in self._batches("writing"):
+            prices = valid.join(mapping, on=SNAPSHOT_KEY, how="inner").select(PRICE_SCHEMA.names)
+            if prices.height:
+                cursor.adbc_ingest(
+                    "market_odds", prices.to_arrow().cast(PRICE_SCHEMA), mode="append"
+                )
+                loaded += prices.height
+        return loaded
+
+    # -- errors and rejects ------------------------------------------------------------
+
+    def _record_errors(self, raw: pl.DataFrame | None, errors: pl.DataFrame) -> None:
+        self.error_count += errors.height
+        if sum(e.height for e in self.errors) < MAX_STORED_ERRORS:
+            self.errors.append(errors.head(MAX_STORED_ERRORS))
+        if self.on_error == "skip" and raw is not None and self.rejects is not None:
+            reasons = errors.group_by("row", maintain_order=True).agg(
+                pl.format("{}: {}", pl.col("column").fill_null("row"), "reason")
+                .str.join("; ")
+                .alias("reason")
+            )
+            rows = raw.join(reasons, on="row", how="inner")
+            unreadable = reasons.join(raw.select("row"), on="row", how="anti")
+            rows = (
+                pl.concat([rows, unreadable], how="diagonal_relaxed") if unreadable.height else rows
+            )
+            self._append_rejects(rows.sort("row", nulls_last=True))
+
+    def _append_rejects(self, rows: pl.DataFrame) -> None:
+        assert self.rejects is not None
+        rows = rows.with_columns(pl.col(pl.Datetime).dt.to_string("%Y-%m-%dT%H:%M:%S%.f%:z"))
+        with self.rejects.open("a", encoding="utf-8", newline="") as handle:
+            rows.write_csv(handle, include_header=self.rejects_written == 0)
+        self.rejects_written += rows.height
+
+    def _exclude(self, events: pl.DataFrame) -> None:
+        """Skip mode: leave these bookmaker events out and write their rows to the rejects."""
+        for raw, valid, _ in self._batches("rejecting"):
+            rows = valid.join(events, on=EVENT_KEY, how="semi")
+            self.excluded_rows += rows.height
+            self.excluded_snapshots += rows.unique(SNAPSHOT_KEY).height
+            if rows.height and self.rejects is not None:
+                out = raw.join(rows.select("row"), on="row", how="semi").with_columns(
+                    pl.lit("teams or SportRadar id conflict with this bookmaker event id").alias(
+                        "reason"
+                    )
+                )
+                self._append_rejects(out)
+
+    def _validation_error(self, rows_read: int | None) -> ValidationError:
+        errors = pl.concat(self.errors) if self.errors else pl.DataFrame(schema=ERROR_SCHEMA)
+        bad_rows = errors["row"].n_unique()
+        counted = f"{self.error_count:,} problems in {bad_rows:,} rows" if rows_read else "problems"
+        return ValidationError(
+            f"{self.source.name}: {counted}; nothing from it was loaded.\n"
+            f"{format_errors(errors, source=self.source.name)}\n"
+            "Fix these rows, or load the good rows with on_error='skip' (CLI: --on-error skip), "
+            "which writes the rejected ones with their reasons to a rejects file."
+        )
+
+    # -- lineage ------------------------------------------------------------------------
+
+    def _start_run(self) -> int:
+        with self.db.engine.begin() as conn:
+            return conn.execute(
+                sa.text(
+                    "INSERT INTO scrape_runs (kind, source, file_hash, status) "
+                    "VALUES ('load', :source, :hash, 'running') RETURNING id"
+                ),
+                {"source": self.source.name, "hash": self.source.file_hash()},
+            ).scalar_one()
+
+    def _finish_run(self, cursor: Any, run_id: int, result: LoadResult) -> None:
+        details = {
+            "snapshots_new": result.snapshots_new,
+            "snapshots_present": result.snapshots_present,
+            "new_events": result.new_events,
+            "new_bookmakers": result.new_bookmakers,
+            "rescheduled_events": result.rescheduled_events,
+            "partitions_created": list(result.partitions_created),
+            "seconds": round(result.seconds, 3),
+            "rejects_path": str(result.rejects_path) if result.rejects_path else None,
+        }
+        cursor.execute(
+            "UPDATE scrape_runs SET status = 'succeeded', finished_at = now(), rows_read = $1, "
+            "rows_loaded = $2, rows_present = $3, rows_rejected = $4, details = CAST($5 AS jsonb) "
+            "WHERE id = $6",
+            parameters=(
+                result.rows_read,
+                result.rows_loaded,
+                result.rows_present,
+                result.rows_rejected,
+                json.dumps(details),
+                run_id,
+            ),
+        )
+        self._store_errors(cursor, run_id)
+
+    def _store_errors(self, cursor: Any, run_id: int) -> None:
+        if not self.errors:
+            return
+        errors = pl.concat(self.errors).head(MAX_STORED_ERRORS).with_columns(run_id=pl.lit(run_id))
+        table = errors.select(
+            pl.col("run_id").cast(pl.Int64),
+            pl.col("row").alias("row_number"),
+            pl.col("column").alias("column_name"),
+            "value",
+            pl.col("reason").fill_null("").alias("message"),
+        ).to_arrow()
+        table = table.cast(pa.schema([f.with_type(_plain(f.type)) for f in table.schema]))
+        cursor.adbc_ingest("scrape_errors", table, mode="append")
+
+    def _fail_run(self, run_id: int, exc: BaseException) -> None:
+        message = str(exc) if isinstance(exc, OddskitError) else f"{type(exc).__name__}: {exc}"
+        try:
+            with self.db.engine.begin() as conn:
+                conn.execute(
+                    sa.text(
+                        "UPDATE scrape_runs SET status = 'failed', finished_at = now(), "
+                        "rows_rejected = :rejected, details = CAST(:details AS jsonb) "
+                        "WHERE id = :id"
+                    ),
+                    {
+                        "id": run_id,
+                        "rejected": self.error_count,
+                        "details": json.dumps({"error": message[:4000]}),
+                    },
+                )
+                if self.errors:
+                    errors = pl.concat(self.errors).head(MAX_STORED_ERRORS)
+                    conn.execute(
+                        sa.text(
+                            "INSERT INTO scrape_errors (run_id, row_number, column_name, value, "
+                            "message) VALUES (:run, :row, :column, :value, :reason)"
+                        ),
+                        [{"run": run_id, **e} for e in errors.to_dicts()],
+                    )
+        except Exception:  # the original error matters more than the lineage record
+            pass
+
+
+def _plain(dtype: pa.DataType) -> pa.DataType:
+    """Large/view strings as plain ``string`` (what ADBC's COPY writer expects)."""
+    if pa.types.is_large_string(dtype) or pa.types.is_string_view(dtype):
+        return pa.string()
+    return dtype
+
+
+def _rowcount(cursor: Any, statement: str) -> int:
+    cursor.execute(statement)
+    return len(cursor.fetchall())
+
+
+@contextmanager
+def _progress(show: bool, description: str, total: int | None) -> Iterator[Any]:
+    if not show:
+        yield lambda n: None
+        return
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    columns = [
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    ]
+    with Progress(*columns, transient=True) as bar:
+        task = bar.add_task(f"{description} rows", total=total)
+        yield lambda n: bar.advance(task, n)
+
+
+_EVENT_STATEMENTS: tuple[str, ...] = (
+    # One row per bookmaker event, described by its newest snapshot.
+    "CREATE TEMP TABLE _load_events AS "
+    "SELECT DISTINCT ON (b.id, l.bookmaker_event_id) "
+    "b.id AS bookmaker_id, l.bookmaker, l.bookmaker_event_id, l.sportradar_id, "
+    "t.id AS tournament_id, l.home_team, l.away_team, l.kickoff, "
+    "l.captured_at AS latest_captured_at, "
+    "min(l.row) OVER (PARTITION BY b.id, l.bookmaker_event_id) AS row, "
+    "CAST(NULL AS integer) AS event_id, false AS is_new "
+    "FROM _load_snapshots l JOIN bookmakers b ON b.name = l.bookmaker "
+    "JOIN sports s ON s.name = l.sport "
+    "JOIN tournaments t ON t.sport_id = s.id AND t.country IS NOT DISTINCT FROM l.country "
+    "AND t.name = l.tournament "
+    "ORDER BY b.id, l.bookmaker_event_id, l.captured_at DESC",
+    # Known bookmaker event ids first, then the SportRadar id.
+    "UPDATE _load_events le SET event_id = eb.event_id FROM event_bookmakers eb "
+    "WHERE eb.bookmaker_id = le.bookmaker_id AND eb.bookmaker_event_id = le.bookmaker_event_id",
+    "UPDATE _load_events le SET event_id = e.id FROM events e "
+    "WHERE le.event_id IS NULL AND le.sportradar_id IS NOT NULL "
+    "AND e.sportradar_id = le.sportradar_id",
+    # Bookmaker event ids whose stored teams or SportRadar id differ from this input.
+    "CREATE TEMP TABLE _load_conflicts AS "
+    "SELECT le.row, le.bookmaker, le.bookmaker_event_id, le.home_team, le.away_team, "
+    "le.sportradar_id, eb.home_team AS stored_home, eb.away_team AS stored_away, "
+    "e.sportradar_id AS stored_sportradar_id "
+    "FROM _load_events le JOIN event_bookmakers eb ON eb.bookmaker_id = le.bookmaker_id "
+    "AND eb.bookmaker_event_id = le.bookmaker_event_id JOIN events e ON e.id = eb.event_id "
+    "WHERE eb.home_team <> le.home_team OR eb.away_team <> le.away_team "
+    "OR (le.sportradar_id IS NOT NULL AND e.sportradar_id IS NOT NULL "
+    "AND le.sportradar_id <> e.sportradar_id)",
+)
+
+_CONFLICTS_WITH_DATABASE = "SELECT * FROM _load_conflicts ORDER BY row"
+
+# New events: one per SportRadar id, else one per bookmaker event; ids drawn up front
+# so that every bookmaker event can be linked to its new event.
+_INSERT_NEW_EVENTS = (
+    "WITH fresh AS ("
+    "  SELECT DISTINCT ON (key) key, tournament_id, sportradar_id, home_team, away_team, kickoff "
+    "  FROM (SELECT *, coalesce('sr:' || sportradar_id, "
+    "               'bm:' || bookmaker_id || ':' || bookmaker_event_id) AS key "
+    "        FROM _load_events WHERE event_id IS NULL) candidates "
+    "  ORDER BY key, latest_captured_at DESC"
+    "), numbered AS ("
+    "  SELECT key, nextval(pg_get_serial_sequence('events', 'id')) AS id, tournament_id, "
+    "  sportradar_id, home_team, away_team, kickoff FROM fresh"
+    "), inserted AS ("
+    "  INSERT INTO events (id, tournament_id, sportradar_id, home_team, away_team, kickoff) "
+    "  SELECT id, tournament_id, sportradar_id, home_team, away_team, kickoff FROM numbered "
+    "  RETURNING id"
+    ") "
+    "UPDATE _load_events le SET event_id = n.id, is_new = true FROM numbered n "
+    "WHERE le.event_id IS NULL AND n.key = coalesce('sr:' || le.sportradar_id, "
+    "'bm:' || le.bookmaker_id || ':' || le.bookmaker_event_id)"
+)
+
+_INSERT_EVENT_BOOKMAKERS = (
+    "INSERT INTO event_bookmakers "
+    "(event_id, bookmaker_id, bookmaker_event_id, home_team, away_team) "
+    "SELECT event_id, bookmaker_id, bookmaker_event_id, home_team, away_team FROM _load_events "
+    "ON CONFLICT (bookmaker_id, bookmaker_event_id) DO NOTHING"
+)
+
+# A kickoff that changed is a reschedule: keep the one reported by the newest snapshot.
+_RESCHEDULE = (
+    "WITH newest AS ("
+    "  SELECT DISTINCT ON (event_id) event_id, kickoff, latest_captured_at FROM _load_events "
+    "  WHERE NOT is_new ORDER BY event_id, latest_captured_at DESC"
+    ") "
+    "UPDATE events e SET kickoff = n.kickoff, updated_at = now() FROM newest n "
+    "WHERE e.id = n.event_id AND e.kickoff <> n.kickoff AND n.latest_captured_at >= coalesce("
+    "  (SELECT max(s.captured_at) FROM odds_snapshots s WHERE s.event_id = e.id), '-infinity') "
+    "RETURNING e.id"
+)
+
+_INSERT_SNAPSHOTS = (
+    "WITH inserted AS ("
+    "  INSERT INTO odds_snapshots (event_id, bookmaker_id, captured_at, run_id) "
+    "  SELECT le.event_id, le.bookmaker_id, l.captured_at, $1 FROM _load_snapshots l "
+    "  JOIN _load_events le ON le.bookmaker = l.bookmaker "
+    "  AND le.bookmaker_event_id = l.bookmaker_event_id "
+    "  ON CONFLICT DO NOTHING RETURNING id, event_id, bookmaker_id, captured_at"
+    ") "
+    "SELECT i.id AS snapshot_id, le.bookmaker, le.bookmaker_event_id, i.captured_at "
+    "FROM inserted i JOIN _load_events le ON le.event_id = i.event_id "
+    "AND le.bookmaker_id = i.bookmaker_id"
+)
+
+
+def list_loads(db: Database, *, limit: int = 20) -> pl.DataFrame:
+    """The most recent bulk loads with their counts and status, newest first.
+
+    Example:
+        >>> list_loads(db).columns[:3]  # doctest: +SKIP
+        ['run_id', 'source', 'status']
+    """
+    with db.adbc() as conn, conn.cursor() as cursor:
+        cursor.execute(
+            "SELECT id AS run_id, source, status, started_at, finished_at, rows_read, "
+            "rows_loaded, rows_present, rows_rejected, file_hash, "
+            "details ->> 'error' AS error FROM scrape_runs WHERE kind = 'load' "
+            "ORDER BY id DESC LIMIT $1",
+            parameters=(limit,),
+        )
+        frame = pl.from_arrow(cursor.fetch_arrow_table())
+    assert isinstance(frame, pl.DataFrame)
+    return frame

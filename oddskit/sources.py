@@ -1,0 +1,317 @@
+"""Where bulk-load input comes from: files, folders, globs, Arrow and Polars objects.
+
+Every source is read in bounded batches of raw columns, so a file is never held in
+memory whole. CSV is read with all columns as text (validation parses them) and
+problems that stop a row from being read at all (ragged rows, bytes that are not
+UTF-8) are reported per row instead of failing the file.
+
+Example:
+    >>> import polars as pl
+    >>> [s.name for s in resolve_sources(pl.DataFrame({"a": [1]}))]
+    ['polars.DataFrame']
+"""
+
+from __future__ import annotations
+
+import csv
+import glob
+import hashlib
+import io
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import polars as pl
+import pyarrow as pa
+
+from oddskit.errors import ValidationError
+
+SourceKind = Literal["csv", "parquet", "arrow", "polars"]
+
+#: File endings read as data files when a folder or glob is given.
+DATA_SUFFIXES: dict[str, SourceKind] = {
+    ".csv": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
+
+DEFAULT_BATCH_ROWS = 250_000
+
+
+@dataclass(frozen=True)
+class Source:
+    """One input to load: a file, or an in-memory Arrow/Polars object."""
+
+    name: str
+    kind: SourceKind
+    path: Path | None = None
+    obj: Any = field(default=None, repr=False, compare=False)
+
+    def file_hash(self) -> str | None:
+        """SHA-256 of the file's bytes (``None`` for in-memory objects)."""
+        if self.path is None:
+            return None
+        digest = hashlib.sha256()
+        with self.path.open("rb") as handle:
+            while chunk := handle.read(1 << 20):
+                digest.update(chunk)
+        return digest.hexdigest()
+
+
+@dataclass
+class RawBatch:
+    """A batch of raw columns, the 1-based input row number of each row, and the rows
+    that could not be read at all (``row``, ``column``, ``value``, ``reason``)."""
+
+    frame: pl.DataFrame
+    problems: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _kind_of(path: Path) -> SourceKind | None:
+    return DATA_SUFFIXES.get(path.suffix.lower())
+
+
+def resolve_sources(inputs: Any) -> list[Source]:
+    """Turn paths, folders, globs and Arrow/Polars objects into a list of sources.
+
+    A folder means every ``.csv``/``.parquet`` file in it (sorted by name).
+
+    Example:
+        >>> resolve_sources("no/such/file.csv")
+        Traceback (most recent call last):
+        ...
+        oddskit.errors.ValidationError: no/such/file.csv does not exist. ...
+    """
+    if isinstance(inputs, (str, Path, pl.DataFrame, pl.LazyFrame, pa.Table, pa.RecordBatchReader)):
+        inputs = [inputs]
+    sources: list[Source] = []
+    for item in inputs:
+        if isinstance(item, pl.DataFrame):
+            sources.append(Source("polars.DataFrame", "polars", obj=item))
+        elif isinstance(item, pl.LazyFrame):
+            sources.append(Source("polars.LazyFrame", "polars", obj=item))
+        elif isinstance(item, pa.Table):
+            sources.append(Source("pyarrow.Table", "arrow", obj=item))
+        elif isinstance(item, pa.RecordBatchReader):
+            sources.append(Source("pyarrow.RecordBatchReader", "arrow", obj=item))
+        elif isinstance(item, (str, Path)):
+            sources.extend(_resolve_path(str(item)))
+        else:
+            raise ValidationError(
+                f"Cannot load a {type(item).__name__}: give file paths (CSV, Parquet), folders, "
+                "globs, pyarrow Tables/RecordBatchReaders or polars DataFrames/LazyFrames."
+            )
+    return sources
+
+
+def _resolve_path(text: str) -> list[Source]:
+    path = Path(text).expanduser()
+    if any(ch in text for ch in "*?["):
+        matches = sorted(Path(p) for p in glob.glob(text, recursive=True))
+        files = [p for p in matches if p.is_file() and _kind_of(p)]
+        if not files:
+            raise ValidationError(
+                f"The pattern {text} matches no .csv or .parquet file. Check the pattern."
+            )
+        return [Source(str(p), _kind_of(p), p) for p in files]  # type: ignore[arg-type]
+    if not path.exists():
+        raise ValidationError(f"{text} does not exist. Check the path (and the working folder).")
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.is_file() and _kind_of(p))
+        if not files:
+            raise ValidationError(
+                f"The folder {text} holds no .csv or .parquet file, so there is nothing to load."
+            )
+        return [Source(str(p), _kind_of(p), p) for p in files]  # type: ignore[arg-type]
+    kind = _kind_of(path)
+    if kind is None:
+        raise ValidationError(
+            f"{text}: oddskit loads .csv and .parquet files, not {path.suffix or 'extensionless'} "
+            "files. Rename it if it is one of those."
+        )
+    return [Source(str(path), kind, path)]
+
+
+def read_header(source: Source, *, delimiter: str = ",") -> list[str]:
+    """The column names of a source, exactly as written (duplicates kept).
+
+    Example:
+        >>> read_header(Source("df", "polars", obj=pl.DataFrame({"odds": [2.0]})))
+        ['odds']
+    """
+    if source.kind == "csv":
+        assert source.path is not None
+        with source.path.open("rb") as handle:
+            first = handle.readline()
+        if not first.strip():
+            raise ValidationError(
+                f"{source.name} is empty: there is no header row. Export the file again."
+            )
+        try:
+            text = first.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise ValidationError(
+                f"{source.name}, header row: the bytes are not UTF-8. "
+                "Save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)."
+            ) from None
+        return next(csv.reader(io.StringIO(text), delimiter=delimiter))
+    if source.kind == "parquet":
+        return list(_parquet_file(source).schema_arrow.names)
+    if source.kind == "arrow":
+        return list(source.obj.schema.names)
+    obj = source.obj
+    return list(obj.collect_schema().names() if isinstance(obj, pl.LazyFrame) else obj.columns)
+
+
+def total_rows(source: Source) -> int | None:
+    """Number of rows when known cheaply (Parquet metadata, in-memory frames)."""
+    if source.kind == "parquet":
+        return _parquet_file(source).metadata.num_rows
+    if source.kind == "arrow" and isinstance(source.obj, pa.Table):
+        return source.obj.num_rows
+    if source.kind == "polars" and isinstance(source.obj, pl.DataFrame):
+        return source.obj.height
+    return None
+
+
+def _parquet_file(source: Source) -> Any:
+    import pyarrow.parquet as pq
+
+    try:
+        return pq.ParquetFile(source.path)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise ValidationError(
+            f"{source.name} is not a readable Parquet file (truncated or corrupt?): {exc}. "
+            "Write it again, or check that the copy finished."
+        ) from None
+
+
+def iter_batches(
+    source: Source,
+    *,
+    columns: Sequence[str],
+    batch_rows: int = DEFAULT_BATCH_ROWS,
+    delimiter: str = ",",
+) -> Iterator[RawBatch]:
+    """Yield the source in batches with a ``row`` column (1-based data row number).
+
+    Example:
+        >>> src = Source("df", "polars", obj=pl.DataFrame({"odds": [2.0, 3.0]}))
+        >>> next(iter_batches(src, columns=["odds"])).frame.to_dicts()
+        [{'row': 1, 'odds': 2.0}, {'row': 2, 'odds': 3.0}]
+    """
+    if source.kind == "csv":
+        yield from _iter_csv(source, columns, batch_rows, delimiter)
+        return
+    offset = 0
+    for frame in _iter_frames(source, list(columns), batch_rows):
+        rows = pl.Series("row", np.arange(offset + 1, offset + frame.height + 1, dtype=np.int64))
+        offset += frame.height
+        yield RawBatch(frame.select(columns).insert_column(0, rows))
+
+
+def _iter_frames(source: Source, columns: list[str], batch_rows: int) -> Iterator[pl.DataFrame]:
+    if source.kind == "parquet":
+        parquet = _parquet_file(source)
+        try:
+            for batch in parquet.iter_batches(batch_size=batch_rows, columns=columns):
+                yield pl.from_arrow(batch)  # type: ignore[misc]
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise ValidationError(
+                f"{source.name} could not be read to the end (truncated or corrupt Parquet?): "
+                f"{exc}. Write it again."
+            ) from None
+    elif source.kind == "arrow":
+        batches = (
+            source.obj.to_batches(max_chunksize=batch_rows)
+            if isinstance(source.obj, pa.Table)
+            else source.obj
+        )
+        for batch in batches:
+            yield pl.from_arrow(pa.Table.from_batches([batch]))  # type: ignore[misc]
+    elif isinstance(source.obj, pl.LazyFrame):
+        yield from source.obj.select(columns).collect_batches(chunk_size=batch_rows)
+    else:
+        yield from source.obj.iter_slices(batch_rows)
+
+
+def _iter_csv(
+    source: Source, columns: Sequence[str], batch_rows: int, delimiter: str
+) -> Iterator[RawBatch]:
+    import pyarrow.csv as pcsv
+
+    skipped: list[dict[str, Any]] = []
+
+    def on_invalid_row(row: Any) -> str:
+        skipped.append(
+            {
+                "row": row.number - 1 if row.number and row.number > 0 else None,
+                "column": None,
+                "value": (row.text or "")[:200],
+                "reason": f"has {row.actual_columns} fields but the header has "
+                f"{row.expected_columns} (ragged row, or a delimiter inside an unquoted value)",
+            }
+        )
+        return "skip"
+
+    reader = pcsv.open_csv(
+        source.path,
+        read_options=pcsv.ReadOptions(use_threads=False, block_size=32 << 20),
+        parse_options=pcsv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_invalid_row),
+        convert_options=pcsv.ConvertOptions(
+            column_types={name: pa.binary() for name in columns},
+            include_columns=list(columns),
+            strings_can_be_null=False,
+            null_values=[],
+        ),
+    )
+    kept = 0
+    skipped_rows: list[int] = []
+    while True:
+        try:
+            batch = reader.read_next_batch()
+        except StopIteration:
+            break
+        except pa.ArrowInvalid as exc:
+            raise ValidationError(f"{source.name} cannot be read as CSV: {exc}") from None
+        problems, skipped[:] = list(skipped), []
+        skipped_rows.extend(p["row"] for p in problems if p["row"] is not None)
+        skipped_rows.sort()
+        rows = np.arange(kept + 1, kept + batch.num_rows + 1, dtype=np.int64)
+        for number in skipped_rows:  # shift past rows that could not be read
+            rows[rows >= number] += 1
+        kept += batch.num_rows
+        frame, decode_problems = _decode_utf8(batch, rows)
+        yield RawBatch(frame, problems + decode_problems)
+    if skipped:
+        yield RawBatch(pl.DataFrame({"row": pl.Series([], dtype=pl.Int64)}), list(skipped))
+
+
+def _decode_utf8(batch: pa.RecordBatch, rows: np.ndarray) -> tuple[pl.DataFrame, list[dict]]:
+    """Turn binary CSV columns into text; cells that are not UTF-8 become problems."""
+    columns = {"row": pl.Series("row", rows)}
+    problems = []
+    for name in batch.schema.names:
+        values = batch.column(name)
+        try:
+            columns[name] = pl.from_arrow(values.cast(pa.string()))  # type: ignore[assignment]
+        except pa.ArrowInvalid:
+            decoded = []
+            for row, raw in zip(rows.tolist(), values.to_pylist(), strict=True):
+                try:
+                    decoded.append(raw.decode("utf-8"))
+                except UnicodeDecodeError:
+                    decoded.append(None)
+                    problems.append(
+                        {
+                            "row": row,
+                            "column": name,
+                            "value": raw.decode("utf-8", "backslashreplace")[:200],
+                            "reason": "is not valid UTF-8 text; save the file as UTF-8",
+                        }
+                    )
+            columns[name] = pl.Series(name, decoded, dtype=pl.String)
+        columns[name] = columns[name].alias(name)
+    return pl.DataFrame(columns), problems
