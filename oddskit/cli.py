@@ -15,6 +15,7 @@ import functools
 import sys
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -206,6 +207,89 @@ def policy_command(
             policy = set_policy(db, premake_days=premake_days, retention_days=retention)  # type: ignore[arg-type]
     retention_text = f"{policy.retention_days} days" if policy.retention_days else "none"
     out.print(f"premake: {policy.premake_days} days   retention: {retention_text}")
+
+
+@app.command("load")
+@friendly_errors
+def load_command(
+    paths: Annotated[
+        list[str], typer.Argument(help="CSV or Parquet files, folders or globs of them.")
+    ],
+    on_error: Annotated[
+        str,
+        typer.Option(
+            help="'raise': refuse a file with any bad row (nothing of it is written). "
+            "'skip': load the good rows, write the bad ones with a reason to a rejects file."
+        ),
+    ] = "raise",
+    rejects: Annotated[
+        Path | None,
+        typer.Option(help="Where --on-error skip writes rejected rows (default FILE.rejects.csv)."),
+    ] = None,
+    delimiter: Annotated[str, typer.Option(help="CSV field delimiter.")] = ",",
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Load odds snapshots (oddskit's input format) from CSV or Parquet files."""
+    from oddskit.loading import load
+
+    with open_database() as db:
+        report = load(
+            paths,
+            db=db,
+            on_error=on_error,  # type: ignore[arg-type]
+            rejects_path=rejects,
+            delimiter=delimiter,
+            progress=False if quiet else None,
+        )
+    for result in report.results:
+        out.print(str(result), soft_wrap=True)
+    if len(report.results) > 1:
+        out.print(str(report).splitlines()[-1], soft_wrap=True)
+
+
+@app.command("loads")
+@friendly_errors
+def loads_command(
+    limit: Annotated[int, typer.Option(help="How many recent loads to list.")] = 20,
+) -> None:
+    """List recent bulk loads: source, status, rows read/new/present/rejected."""
+    from oddskit.loading import list_loads
+
+    with open_database() as db:
+        frame = list_loads(db, limit=limit)
+    table = Table("run", "source", "status", "started (UTC)", "read", "new", "present", "rejected")
+    for row in frame.iter_rows(named=True):
+        status = row["status"] if not row["error"] else f"{row['status']}: {row['error'][:60]}"
+        table.add_row(
+            str(row["run_id"]),
+            row["source"],
+            status,
+            f"{row['started_at']:%Y-%m-%d %H:%M:%S}",
+            f"{row['rows_read']:,}",
+            f"{row['rows_loaded']:,}",
+            f"{row['rows_present']:,}",
+            f"{row['rows_rejected']:,}",
+        )
+    out.print(table)
+
+
+@app.command("sample")
+@friendly_errors
+def sample_command(
+    path: Annotated[Path, typer.Argument(help="Output file, .csv or .parquet.")],
+    rows: Annotated[int | None, typer.Option(help="Exact number of rows to write.")] = None,
+    days: Annotated[int, typer.Option(help="Days of snapshots (ending now).")] = 3,
+    events_per_day: Annotated[int, typer.Option(help="Matches per day.")] = 100,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same file).")] = 0,
+) -> None:
+    """Write realistic sample odds snapshots in oddskit's input format."""
+    from oddskit.sample import write_sample
+
+    summary = write_sample(path, rows=rows, days=days, events_per_day=events_per_day, seed=seed)
+    out.print(
+        f"Wrote {summary.rows:,} rows ({summary.events:,} events, "
+        f"{len(summary.bookmakers)} bookmakers) to {summary.path} in {summary.seconds:.1f} s"
+    )
 
 
 def main() -> None:

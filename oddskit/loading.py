@@ -285,7 +285,7 @@ class _SourceLoader:
     def _load(self, run_id: int, started: float) -> LoadResult:
         snapshots, rows_read = self._validate_pass()
         if self.on_error == "raise" and self.error_count:
-            raise self._validation_error(rows_read)
+            raise self._validation_error()
         created: list[str] = []
         if snapshots.height:
             first, last = snapshots["captured_at"].min(), snapshots["captured_at"].max()
@@ -403,7 +403,7 @@ class _SourceLoader:
         )
         self._record_errors(None, errors.cast(ERROR_SCHEMA))  # type: ignore[arg-type]
         if self.on_error == "raise":
-            raise self._validation_error(None)
+            raise self._validation_error()
         self._exclude(varying.select(EVENT_KEY))
         return snapshots.join(varying.select(EVENT_KEY), on=EVENT_KEY, how="anti")
 
@@ -472,7 +472,7 @@ class _SourceLoader:
         )
         self._record_errors(None, errors.cast(ERROR_SCHEMA))  # type: ignore[arg-type]
         if self.on_error == "raise":
-            raise self._validation_error(None)
+            raise self._validation_error()
         self._exclude(conflicts.select(EVENT_KEY))
         cursor.execute(
             "DELETE FROM _load_events le USING _load_conflicts c "
@@ -533,12 +533,12 @@ class _SourceLoader:
                 )
                 self._append_rejects(out)
 
-    def _validation_error(self, rows_read: int | None) -> ValidationError:
+    def _validation_error(self) -> ValidationError:
         errors = pl.concat(self.errors) if self.errors else pl.DataFrame(schema=ERROR_SCHEMA)
         bad_rows = errors["row"].n_unique()
-        counted = f"{self.error_count:,} problems in {bad_rows:,} rows" if rows_read else "problems"
         return ValidationError(
-            f"{self.source.name}: {counted}; nothing from it was loaded.\n"
+            f"{self.source.name}: {self.error_count:,} problem{'s' * (self.error_count != 1)} "
+            f"in {bad_rows:,} row{'s' * (bad_rows != 1)}; nothing from it was loaded.\n"
             f"{format_errors(errors, source=self.source.name)}\n"
             "Fix these rows, or load the good rows with on_error='skip' (CLI: --on-error skip), "
             "which writes the rejected ones with their reasons to a rejects file."

@@ -748,7 +748,11 @@ def _fixtures(cfg: _Config, day: int, ratings: list[np.ndarray]) -> _Day:
     lam_h = np.clip(0.5 * (total + sup), 0.15, 4.5)
     lam_a = np.clip(0.5 * (total - sup), 0.15, 4.5)
     lead_h = rng.uniform(*_LEAD_HOURS, e)
-    first_event = day * cfg.events_per_day
+    # Ids depend on the calendar day and the seed, so samples of different seeds (mod 1000)
+    # or dates never reuse an id for another match (the loader refuses such a clash),
+    # as long as there are at most 1000 matches a day.
+    absolute_day = (day_start // _DAY_US) % 10_000
+    first_event = (absolute_day * 1_000 + cfg.seed % 1_000) * 1_000
     return _Day(
         kickoff_us=kickoff.astype(np.int64),
         lead_us=(lead_h * 3600 * _US).astype(np.int64),

@@ -110,13 +110,25 @@ def test_vocabulary_follows_markets_module(sample: pl.DataFrame) -> None:
     assert sample.select(pl.col("home_team") != pl.col("away_team")).to_series().all()
 
 
+def test_ids_differ_between_seeds_and_dates() -> None:
+    start = datetime(2026, 11, 1, tzinfo=UTC)
+    ids = [
+        set(generate_sample(start=start + shift, days=1, events_per_day=5, seed=seed)[column])
+        - {None}
+        for shift, seed in ((timedelta(0), 1), (timedelta(0), 2), (timedelta(days=1), 1))
+        for column in ("sportradar_id", "bookmaker_event_id")
+    ]
+    assert not ids[0] & ids[2] and not ids[0] & ids[4]  # sportradar ids
+    assert not ids[1] & ids[3] and not ids[1] & ids[5]  # bookmaker ids
+
+
 def test_ids(sample: pl.DataFrame) -> None:
     events = sample.select(
         "bookmaker", "bookmaker_event_id", "sportradar_id", "home_team", "kickoff"
     ).unique()
     # a bookmaker's id names one match
     assert events.select("bookmaker", "bookmaker_event_id").is_unique().all()
-    assert events["sportradar_id"].drop_nulls().str.contains(r"^sr:match:\d{8}$").all()
+    assert events["sportradar_id"].drop_nulls().str.contains(r"^sr:match:\d{8,11}$").all()
     # one sportradar id is one match, with a different own id at each bookmaker
     per_sr = (
         events.drop_nulls("sportradar_id")
