@@ -14,6 +14,7 @@ from oddskit.errors import (
     PartitionError,
     ValidationError,
 )
+from oddskit.loading import LoadReport, LoadResult, list_loads, load
 from oddskit.partitions import (
     ensure_partitions,
     get_policy,
@@ -29,6 +30,8 @@ __all__ = [
     "ConfigurationError",
     "Database",
     "DatabaseError",
+    "LoadReport",
+    "LoadResult",
     "OddskitError",
     "PartitionError",
     "ValidationError",
@@ -36,7 +39,9 @@ __all__ = [
     "downgrade",
     "ensure_partitions",
     "get_policy",
+    "list_loads",
     "list_partitions",
+    "load",
     "maintain",
     "mask_url",
     "migrate",
