@@ -118,6 +118,7 @@ class LoadResult:
     partitions_created: tuple[str, ...]
     seconds: float
     rejects_path: Path | None = None
+    timings: dict[str, float] = field(default_factory=dict)
 
     @property
     def rows_per_second(self) -> float:
@@ -283,23 +284,28 @@ class _SourceLoader:
         return result
 
     def _load(self, run_id: int, started: float) -> LoadResult:
+        clock = _Stopwatch(started)
         snapshots, rows_read = self._validate_pass()
+        clock.lap("check")
         if self.on_error == "raise" and self.error_count:
             raise self._validation_error()
         created: list[str] = []
         if snapshots.height:
             first, last = snapshots["captured_at"].min(), snapshots["captured_at"].max()
             created = ensure_partitions(self.db, first, last + timedelta(microseconds=1))
+        clock.lap("partitions")
         with self.db.adbc() as conn:
             cursor = conn.cursor()
             counts = {"new_events": 0, "new_bookmakers": 0, "rescheduled_events": 0}
             mapping = pl.DataFrame()
             if snapshots.height:
                 cursor.execute("SELECT pg_advisory_xact_lock($1)", parameters=(LOAD_LOCK_KEY,))
+                clock.lap("wait for other loaders")
                 counts, mapping = self._resolve_and_insert_snapshots(cursor, snapshots, run_id)
+            clock.lap("dimensions and snapshots")
             rows_loaded = self._write_pass(cursor, mapping) if mapping.height else 0
+            clock.lap("write prices")
             rejected = self.rejected_rows + self.excluded_rows
-            seconds = time.perf_counter() - started
             result = LoadResult(
                 source=self.source.name,
                 run_id=run_id,
@@ -313,8 +319,9 @@ class _SourceLoader:
                 new_bookmakers=counts["new_bookmakers"],
                 rescheduled_events=counts["rescheduled_events"],
                 partitions_created=tuple(created),
-                seconds=seconds,
+                seconds=time.perf_counter() - started,
                 rejects_path=self.rejects if self.rejects_written else None,
+                timings=clock.laps,
             )
             self._finish_run(cursor, run_id, result)
             conn.commit()
@@ -485,7 +492,11 @@ class _SourceLoader:
         """Stream the prices of new snapshots into ``market_odds``; return how many."""
         loaded = 0
         for _, valid, _ in self._batches("writing"):
-            prices = valid.join(mapping, on=SNAPSHOT_KEY, how="inner").select(PRICE_SCHEMA.names)
+            prices = (
+                valid.join(mapping, on=SNAPSHOT_KEY, how="inner")
+                .select(PRICE_SCHEMA.names)
+                .sort("snapshot_id")  # ids grow with time: index inserts stay at the right edge
+            )
             if prices.height:
                 cursor.adbc_ingest(
                     "market_odds", prices.to_arrow().cast(PRICE_SCHEMA), mode="append"
@@ -565,6 +576,7 @@ class _SourceLoader:
             "rescheduled_events": result.rescheduled_events,
             "partitions_created": list(result.partitions_created),
             "seconds": round(result.seconds, 3),
+            "timings": {step: round(seconds, 3) for step, seconds in result.timings.items()},
             "rejects_path": str(result.rejects_path) if result.rejects_path else None,
         }
         cursor.execute(
@@ -623,6 +635,19 @@ class _SourceLoader:
                     )
         except Exception:  # the original error matters more than the lineage record
             pass
+
+
+class _Stopwatch:
+    """Seconds spent in each step of a load."""
+
+    def __init__(self, started: float) -> None:
+        self.last = started
+        self.laps: dict[str, float] = {}
+
+    def lap(self, step: str) -> None:
+        now = time.perf_counter()
+        self.laps[step] = self.laps.get(step, 0.0) + now - self.last
+        self.last = now
 
 
 def _plain(dtype: pa.DataType) -> pa.DataType:
@@ -742,6 +767,7 @@ _INSERT_SNAPSHOTS = (
     "  SELECT le.event_id, le.bookmaker_id, l.captured_at, $1 FROM _load_snapshots l "
     "  JOIN _load_events le ON le.bookmaker = l.bookmaker "
     "  AND le.bookmaker_event_id = l.bookmaker_event_id "
+    "  ORDER BY l.captured_at, le.event_id, le.bookmaker_id "
     "  ON CONFLICT DO NOTHING RETURNING id, event_id, bookmaker_id, captured_at"
     ") "
     "SELECT i.id AS snapshot_id, le.bookmaker, le.bookmaker_event_id, i.captured_at "
