@@ -22,6 +22,17 @@ from oddskit.partitions import (
     maintain,
     set_policy,
 )
+from oddskit.queries import (
+    fetch_closing_odds,
+    fetch_coverage,
+    fetch_events,
+    fetch_gaps,
+    fetch_latest_odds,
+    fetch_load_runs,
+    fetch_odds_history,
+    fetch_opening_odds,
+    fetch_run_errors,
+)
 from oddskit.schema import downgrade, migrate
 
 __version__ = "0.1.0"
@@ -38,6 +49,15 @@ __all__ = [
     "connect",
     "downgrade",
     "ensure_partitions",
+    "fetch_closing_odds",
+    "fetch_coverage",
+    "fetch_events",
+    "fetch_gaps",
+    "fetch_latest_odds",
+    "fetch_load_runs",
+    "fetch_odds_history",
+    "fetch_opening_odds",
+    "fetch_run_errors",
     "get_policy",
     "list_loads",
     "list_partitions",
