@@ -26,7 +26,7 @@ def test_migrate_then_partitions(make_database, server: str, backend: str) -> No
     db = make_database(server)
     result = run(db, "migrate")
     assert result.exit_code == 0, result.output
-    assert "Schema at revision 0002 (head 0002)" in result.output
+    assert "Schema at revision 0003 (head 0003)" in result.output
     assert f"Partition backend: {backend}" in result.output
     result = run(db, "partitions")
     assert result.exit_code == 0, result.output
@@ -60,6 +60,9 @@ def test_partitions_warns_about_rows_in_a_default_partition(make_database) -> No
     db = make_database("system")
     assert run(db, "migrate", "--backend", "partman").exit_code == 0
     with db.engine.begin() as conn:
+        conn.execute(
+            sa.text("CREATE TABLE odds_snapshots_default PARTITION OF odds_snapshots DEFAULT")
+        )
         conn.execute(sa.text("INSERT INTO sports (name) VALUES ('Football')"))
         conn.execute(sa.text("INSERT INTO tournaments (sport_id, name) VALUES (1, 'NPFL')"))
         conn.execute(sa.text("INSERT INTO bookmakers (name) VALUES ('betPawa')"))

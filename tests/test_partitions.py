@@ -242,12 +242,32 @@ def test_partman_holds_both_parents_with_retention(make_database) -> None:
 
 
 @pytest.mark.partman
+def test_no_default_partitions_so_rows_without_a_partition_fail(migrated: Database) -> None:
+    assert not [p for p in list_partitions(migrated) if p.is_default]
+    seed_dimensions(migrated)
+    with (
+        pytest.raises(sa.exc.IntegrityError, match="no partition"),
+        migrated.engine.begin() as conn,
+    ):
+        conn.execute(
+            sa.text(
+                "INSERT INTO odds_snapshots (event_id, bookmaker_id, captured_at) VALUES (1, 1, :t)"
+            ),
+            {"t": today_midnight() + timedelta(days=300)},
+        )
+
+
+@pytest.mark.partman
 def test_rows_in_a_default_partition_are_reported(make_database) -> None:
     db = make_database("system")
     migrate(db, backend="partman")
     seed_dimensions(db)
     far = today_midnight() + timedelta(days=400)
     with db.engine.begin() as conn:
+        # oddskit drops pg_partman's default partitions; an administrator may add one back.
+        conn.execute(
+            sa.text("CREATE TABLE odds_snapshots_default PARTITION OF odds_snapshots DEFAULT")
+        )
         conn.execute(
             sa.text(
                 "INSERT INTO odds_snapshots (event_id, bookmaker_id, captured_at) VALUES (1, 1, :t)"
