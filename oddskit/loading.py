@@ -58,8 +58,10 @@ from oddskit.sources import (
 from oddskit.validation import (
     ERROR_SCHEMA,
     INPUT_COLUMNS,
+    PRICE_KEY,
     check_header,
     format_errors,
+    parse_prices,
     validate_batch,
 )
 
@@ -262,6 +264,8 @@ class _SourceLoader:
         self.errors: list[pl.DataFrame] = []
         self.error_count = 0
         self.rejected_rows = 0
+        self.bad_rows: list[pl.Series] = []
+        self.had_duplicates = False
         self.excluded_rows = 0
         self.excluded_snapshots = 0
 
@@ -271,12 +275,12 @@ class _SourceLoader:
         started = time.perf_counter()
         if self.rejects is not None and self.rejects.exists():
             self.rejects.unlink()
-        header = read_header(self.source, delimiter=self.delimiter)
-        check_header(header, source=self.source.name)
-        self.columns = [name for name in header if name in INPUT_COLUMNS]
         self.retention_days = get_policy(self.db).retention_days
         run_id = self._start_run()
         try:
+            header = read_header(self.source, delimiter=self.delimiter)
+            check_header(header, source=self.source.name)
+            self.columns = [name for name in header if name in INPUT_COLUMNS]
             result = self._load(run_id, started)
         except BaseException as exc:
             self._fail_run(run_id, exc)
@@ -361,12 +365,18 @@ class _SourceLoader:
         for raw, valid, errors in self._batches("checking"):
             unreadable = errors.filter(pl.col("column").is_null())["row"].n_unique()
             rows_read += raw.height + unreadable
+            bad = errors["row"].n_unique() if errors.height else 0
             if errors.height:
-                self.rejected_rows += errors["row"].n_unique()
+                self.rejected_rows += bad
+                self.bad_rows.append(errors["row"].drop_nulls())
                 self._record_errors(raw, errors)
-            parts.append(valid.select(SNAPSHOT_COLUMNS).unique(SNAPSHOT_KEY, keep="first"))
+            if raw.height + unreadable - bad > valid.height:
+                self.had_duplicates = True  # exact duplicates were dropped
+            parts.append(valid.select(SNAPSHOT_COLUMNS).unique(SNAPSHOT_COLUMNS[1:], keep="first"))
         snapshots = (
-            pl.concat(parts).sort("row").unique(SNAPSHOT_KEY, keep="first", maintain_order=True)
+            pl.concat(parts)
+            .sort("row")
+            .unique(SNAPSHOT_COLUMNS[1:], keep="first", maintain_order=True)
             if parts
             else pl.DataFrame()
         )
@@ -376,10 +386,47 @@ class _SourceLoader:
             )
         return self._check_events_within_source(snapshots), rows_read
 
+    def _check_snapshots_across_batches(self, snapshots: pl.DataFrame) -> pl.DataFrame:
+        """Rows of one snapshot that fell into different batches must describe one match."""
+        split = snapshots.filter(pl.struct(SNAPSHOT_KEY).is_duplicated())
+        if not split.height:
+            return snapshots
+        attributes = [c for c in SNAPSHOT_COLUMNS if c not in ("row", *SNAPSHOT_KEY)]
+        first = split.sort("row").with_columns(
+            pl.col(attributes).first().over(SNAPSHOT_KEY).name.suffix("_first")
+        )
+        differs = [pl.col(c).ne_missing(pl.col(f"{c}_first")) for c in attributes]
+        errors = first.filter(pl.any_horizontal(differs)).select(
+            "row",
+            pl.coalesce(
+                [pl.when(d).then(pl.lit(c)) for d, c in zip(differs, attributes, strict=True)]
+            ).alias("column"),
+            pl.coalesce(
+                [
+                    pl.when(d).then(pl.col(c).cast(pl.String))
+                    for d, c in zip(differs, attributes, strict=True)
+                ]
+            ).alias("value"),
+            pl.format(
+                "disagrees with row {} of the same snapshot (bookmaker {}, bookmaker event {}) "
+                "about the match (teams, kickoff, tournament or SportRadar id); every row of a "
+                "snapshot must describe the same match",
+                pl.col("row").min().over(SNAPSHOT_KEY),
+                "bookmaker",
+                "bookmaker_event_id",
+            ).alias("reason"),
+        )
+        self._record_errors(None, errors.cast(ERROR_SCHEMA))  # type: ignore[arg-type]
+        if self.on_error == "raise":
+            raise self._validation_error()
+        self._exclude(split.select(EVENT_KEY).unique())
+        return snapshots.join(split.select(EVENT_KEY), on=EVENT_KEY, how="anti")
+
     def _check_events_within_source(self, snapshots: pl.DataFrame) -> pl.DataFrame:
         """One bookmaker event must name the same teams (and SportRadar id) throughout."""
         if not snapshots.height:
             return snapshots
+        snapshots = self._check_snapshots_across_batches(snapshots)
         varying = (
             snapshots.group_by(EVENT_KEY)
             .agg(
@@ -489,19 +536,36 @@ class _SourceLoader:
     # -- pass 2: write -----------------------------------------------------------------
 
     def _write_pass(self, cursor: Any, mapping: pl.DataFrame) -> int:
-        """Stream the prices of new snapshots into ``market_odds``; return how many."""
+        """Stream the prices of new snapshots into ``market_odds``; return how many.
+
+        The rows passed validation in the first pass, so only the price columns are
+        parsed again; rows found bad then are left out by their row number.
+        """
         loaded = 0
-        for _, valid, _ in self._batches("writing"):
-            prices = (
-                valid.join(mapping, on=SNAPSHOT_KEY, how="inner")
-                .select(PRICE_SCHEMA.names)
-                .sort("snapshot_id")  # ids grow with time: index inserts stay at the right edge
-            )
-            if prices.height:
-                cursor.adbc_ingest(
-                    "market_odds", prices.to_arrow().cast(PRICE_SCHEMA), mode="append"
+        bad_rows = pl.concat(self.bad_rows).unique() if self.bad_rows else None
+        with _progress(self.show_progress, "writing", total_rows(self.source)) as advance:
+            for batch in iter_batches(
+                self.source,
+                columns=self.columns,
+                batch_rows=self.batch_rows,
+                delimiter=self.delimiter,
+            ):
+                raw = batch.frame
+                advance(raw.height)
+                if bad_rows is not None:
+                    raw = raw.filter(~pl.col("row").is_in(bad_rows.implode()))
+                prices = parse_prices(raw)
+                if self.had_duplicates:
+                    prices = prices.unique(PRICE_KEY, keep="first", maintain_order=True)
+                prices = (
+                    prices.join(mapping, on=SNAPSHOT_KEY, how="inner")
+                    .select(PRICE_SCHEMA.names)
+                    .sort("snapshot_id")  # ids grow with time: index inserts stay at the right
                 )
-                loaded += prices.height
+                if prices.height:
+                    table = prices.to_arrow().cast(PRICE_SCHEMA)
+                    cursor.adbc_ingest("market_odds", table, mode="append")
+                    loaded += prices.height
         return loaded
 
     # -- errors and rejects ------------------------------------------------------------
@@ -609,6 +673,7 @@ class _SourceLoader:
         cursor.adbc_ingest("scrape_errors", table, mode="append")
 
     def _fail_run(self, run_id: int, exc: BaseException) -> None:
+        """Mark the run failed (committed first, on its own), then store its problems."""
         message = str(exc) if isinstance(exc, OddskitError) else f"{type(exc).__name__}: {exc}"
         try:
             with self.db.engine.begin() as conn:
@@ -620,12 +685,13 @@ class _SourceLoader:
                     ),
                     {
                         "id": run_id,
-                        "rejected": self.error_count,
+                        "rejected": self.rejected_rows,
                         "details": json.dumps({"error": message[:4000]}),
                     },
                 )
-                if self.errors:
-                    errors = pl.concat(self.errors).head(MAX_STORED_ERRORS)
+            if self.errors:
+                errors = pl.concat(self.errors).head(MAX_STORED_ERRORS)
+                with self.db.engine.begin() as conn:
                     conn.execute(
                         sa.text(
                             "INSERT INTO scrape_errors (run_id, row_number, column_name, value, "

@@ -249,7 +249,7 @@ def _iter_csv(
             {
                 "row": row.number - 1 if row.number and row.number > 0 else None,
                 "column": None,
-                "value": (row.text or "")[:200],
+                "value": _printable((row.text or "")[:200]),
                 "reason": f"has {row.actual_columns} fields but the header has "
                 f"{row.expected_columns} (ragged row, or a delimiter inside an unquoted value)",
             }
@@ -259,7 +259,11 @@ def _iter_csv(
     reader = pcsv.open_csv(
         source.path,
         read_options=pcsv.ReadOptions(use_threads=False, block_size=32 << 20),
-        parse_options=pcsv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_invalid_row),
+        # Quoted values may hold line breaks; without this a 32 MiB block boundary
+        # inside one stops the reader ("got out of sync with chunker").
+        parse_options=pcsv.ParseOptions(
+            delimiter=delimiter, newlines_in_values=True, invalid_row_handler=on_invalid_row
+        ),
         convert_options=pcsv.ConvertOptions(
             column_types={name: pa.binary() for name in columns},
             include_columns=list(columns),
@@ -308,10 +312,16 @@ def _decode_utf8(batch: pa.RecordBatch, rows: np.ndarray) -> tuple[pl.DataFrame,
                         {
                             "row": row,
                             "column": name,
-                            "value": raw.decode("utf-8", "backslashreplace")[:200],
+                            "value": _printable(raw.decode("utf-8", "backslashreplace")[:200]),
                             "reason": "is not valid UTF-8 text; save the file as UTF-8",
                         }
                     )
             columns[name] = pl.Series(name, decoded, dtype=pl.String)
         columns[name] = columns[name].alias(name)
     return pl.DataFrame(columns), problems
+
+
+def _printable(value: str) -> str:
+    """A raw value for an error message and ``scrape_errors`` (PostgreSQL text cannot
+    hold NUL, so it is escaped like the other unprintable bytes)."""
+    return value.replace("\x00", "\\x00")

@@ -65,6 +65,20 @@ OPTIONAL_COLUMNS = [name for name, (_, required) in INPUT_COLUMNS.items() if not
 #: Natural key of one price inside a load.
 PRICE_KEY = ["bookmaker", "bookmaker_event_id", "captured_at", "market", "line", "outcome"]
 
+#: One snapshot: what one bookmaker showed for one of its events at one instant.
+SNAPSHOT_KEY = ["bookmaker", "bookmaker_event_id", "captured_at"]
+
+#: What every row of one snapshot must agree on (the match it describes).
+SNAPSHOT_ATTRIBUTES = [
+    "sport",
+    "country",
+    "tournament",
+    "sportradar_id",
+    "home_team",
+    "away_team",
+    "kickoff",
+]
+
 #: Types of a validated batch (plus ``row``).
 VALID_SCHEMA: dict[str, pl.DataType] = {
     "row": pl.Int64(),
@@ -143,13 +157,19 @@ def check_header(names: Sequence[str], *, source: str) -> None:
 
 
 def _text(value: pl.Expr) -> pl.Expr:
-    """A column as text, for error messages."""
-    return value.cast(pl.String, strict=False)
+    """A column as text, for error messages (and ``scrape_errors``, so NUL is escaped:
+    PostgreSQL text cannot store it)."""
+    return value.cast(pl.String, strict=False).str.replace_all("\x00", "\\x00", literal=True)
+
+
+_NO_ERRORS = pl.DataFrame(schema=ERROR_SCHEMA)
 
 
 def _errors(
     frame: pl.DataFrame, condition: pl.Expr, column: str, reason: str | pl.Expr
 ) -> pl.DataFrame:
+    if isinstance(condition, pl.Series) and not condition.any():
+        return _NO_ERRORS  # the common case: skip the filter
     reason_expr = pl.lit(reason) if isinstance(reason, str) else reason
     return frame.filter(condition).select(
         pl.col("row"),
@@ -173,20 +193,28 @@ def _parse_timestamp(raw: pl.Series) -> tuple[pl.Series, pl.Series]:
             raw.name, [None] * raw.len(), dtype=VALID_SCHEMA["captured_at"]
         ), pl.Series([False] * raw.len())
     text = raw.str.strip_chars()
-    parsed = pl.select(
-        pl.coalesce(
-            [
-                text.str.to_datetime(fmt, time_unit="us", time_zone="UTC", strict=False)
-                for fmt in _AWARE_FORMATS
-            ]
+    parsed = _first_format(text, _AWARE_FORMATS, time_zone="UTC")
+    unparsed = parsed.is_null() & text.is_not_null()
+    if not unparsed.any():
+        return parsed.alias(raw.name), unparsed
+    naive = _first_format(
+        text.zip_with(unparsed, pl.Series([None], dtype=pl.String)), _NAIVE_FORMATS
+    )
+    return parsed.alias(raw.name), (unparsed & naive.is_not_null())
+
+
+def _first_format(text: pl.Series, formats: list[str], time_zone: str | None = None) -> pl.Series:
+    """Parse with the first format, then try the next ones only on what is still unparsed."""
+    parsed = text.str.to_datetime(formats[0], time_unit="us", time_zone=time_zone, strict=False)
+    for fmt in formats[1:]:
+        left = parsed.is_null() & text.is_not_null()
+        if not left.any():
+            break
+        retry = text.zip_with(left, pl.Series([None], dtype=pl.String))
+        parsed = parsed.fill_null(
+            retry.str.to_datetime(fmt, time_unit="us", time_zone=time_zone, strict=False)
         )
-    ).to_series()
-    naive = pl.select(
-        pl.coalesce(
-            [text.str.to_datetime(fmt, time_unit="us", strict=False) for fmt in _NAIVE_FORMATS]
-        )
-    ).to_series()
-    return parsed.alias(raw.name), (parsed.is_null() & naive.is_not_null())
+    return parsed
 
 
 def _parse_number(raw: pl.Series) -> pl.Series:
@@ -302,12 +330,69 @@ def validate_batch(
     error_frame = pl.concat([e.cast(ERROR_SCHEMA) for e in errors])  # type: ignore[arg-type]
     bad_rows = error_frame["row"].unique()
     valid = valid.filter(~pl.col("row").is_in(bad_rows.implode()))
+    valid, disagreeing = _split_disagreeing_snapshots(valid)
     valid, conflicts = _split_conflicting_duplicates(valid)
-    return valid, pl.concat([error_frame, conflicts]).sort("row")
+    return valid, pl.concat([error_frame, disagreeing, conflicts]).sort("row")
+
+
+def _split_disagreeing_snapshots(valid: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Report rows that describe another match than the rest of their snapshot.
+
+    The loader keeps one description (teams, kickoff, …) per snapshot, so such rows
+    would otherwise be filed silently under the other match. The description most
+    rows of the snapshot give (on a tie: the earliest row's) is taken as the snapshot's.
+    """
+    described = valid.select([*SNAPSHOT_KEY, *SNAPSHOT_ATTRIBUTES]).unique()
+    if not described.select(SNAPSHOT_KEY).is_duplicated().any():
+        return valid, _NO_ERRORS  # the common case: one description per snapshot
+    suspects = valid.filter(pl.struct(SNAPSHOT_ATTRIBUTES).n_unique().over(SNAPSHOT_KEY) > 1).sort(
+        "row"
+    )
+    errors = []
+    for name in SNAPSHOT_ATTRIBUTES:
+        usual = (
+            suspects.with_columns(pl.len().over([*SNAPSHOT_KEY, name]).alias("_rows"))
+            .with_columns(
+                pl.col(name)
+                .sort_by("_rows", descending=True, maintain_order=True)
+                .first()
+                .over(SNAPSHOT_KEY)
+                .alias("_usual")
+            )
+            .with_columns(
+                pl.col("row")
+                .filter(pl.col(name).eq_missing(pl.col("_usual")))
+                .first()
+                .over(SNAPSHOT_KEY)
+                .alias("_usual_row")
+            )
+        )
+        errors.append(
+            usual.filter(pl.col(name).ne_missing(pl.col("_usual"))).select(
+                "row",
+                pl.lit(name).alias("column"),
+                _text(pl.col(name)).alias("value"),
+                pl.format(
+                    "disagrees with the other rows of its snapshot (bookmaker {}, bookmaker "
+                    "event {}, captured_at {}), which give {} {} (e.g. row {}); every row of "
+                    "a snapshot must describe the same match",
+                    "bookmaker",
+                    "bookmaker_event_id",
+                    pl.col("captured_at").dt.to_string("%Y-%m-%dT%H:%M:%S%.fZ"),
+                    pl.lit(name),
+                    _text(pl.col("_usual")).fill_null("none"),
+                    "_usual_row",
+                ).alias("reason"),
+            )
+        )
+    error_frame = pl.concat([e.cast(ERROR_SCHEMA) for e in errors])  # type: ignore[arg-type]
+    return valid.filter(~pl.col("row").is_in(error_frame["row"].unique().implode())), error_frame
 
 
 def _split_conflicting_duplicates(valid: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Drop exact duplicate prices; report prices given twice with different odds."""
+    if not valid.select(PRICE_KEY).is_duplicated().any():
+        return valid, _NO_ERRORS
     per_key = pl.col("odds").n_unique().over(PRICE_KEY)
     conflicting = valid.filter(per_key > 1)
     errors = conflicting.select(
@@ -324,6 +409,50 @@ def _split_conflicting_duplicates(valid: pl.DataFrame) -> tuple[pl.DataFrame, pl
     )
     rest = valid.filter(per_key == 1).unique(PRICE_KEY, keep="first", maintain_order=True)
     return rest, errors.cast(ERROR_SCHEMA)  # type: ignore[arg-type]
+
+
+#: The columns the loader writes to ``market_odds`` (with the snapshot key).
+PRICE_COLUMNS = [
+    "row",
+    "captured_at",
+    "bookmaker",
+    "bookmaker_event_id",
+    "market",
+    "line",
+    "outcome",
+    "odds",
+]
+
+
+def parse_prices(raw: pl.DataFrame) -> pl.DataFrame:
+    """Parse only the price columns of a batch, exactly as :func:`validate_batch` does.
+
+    For a second pass over rows that already passed validation: much cheaper than
+    checking them again.
+
+    Example:
+        >>> raw = pl.DataFrame({"row": [1], "captured_at": ["2026-11-29T10:00:00+01:00"],
+        ...     "bookmaker": ["betPawa"], "bookmaker_event_id": ["7"], "market": ["1x2"],
+        ...     "line": [""], "outcome": ["home"], "odds": ["2.5"]})
+        >>> prices = parse_prices(raw)
+        >>> prices["captured_at"].dt.hour().item(), prices["line"].item(), prices["odds"].item()
+        (9, None, 2.5)
+    """
+    if "line" not in raw.columns:
+        raw = raw.with_columns(pl.lit(None, dtype=pl.String).alias("line"))
+    return pl.DataFrame(
+        {
+            "row": raw["row"],
+            "captured_at": _parse_timestamp(raw["captured_at"])[0],
+            **{
+                name: raw[name].cast(pl.String, strict=False)
+                for name in ("bookmaker", "bookmaker_event_id", "market")
+            },
+            "line": _parse_number(raw["line"]).alias("line"),
+            "outcome": raw["outcome"].cast(pl.String, strict=False),
+            "odds": _parse_number(raw["odds"]).alias("odds"),
+        }
+    ).cast({name: VALID_SCHEMA[name] for name in PRICE_COLUMNS})  # type: ignore[arg-type]
 
 
 def format_errors(errors: pl.DataFrame, *, source: str, limit: int = 10) -> str:
