@@ -34,6 +34,7 @@ import json
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -469,6 +470,7 @@ class _SourceLoader:
         staged = snapshots.to_arrow()
         staged = staged.cast(pa.schema([f.with_type(_plain(f.type)) for f in staged.schema]))
         cursor.adbc_ingest("_load_snapshots", staged, mode="create", temporary=True)
+        cursor.execute("ANALYZE _load_snapshots")  # temp tables have no statistics otherwise
         counts = {}
         counts["new_bookmakers"] = _rowcount(
             cursor,
@@ -490,6 +492,7 @@ class _SourceLoader:
         )
         for statement in _EVENT_STATEMENTS:
             cursor.execute(statement)
+        cursor.execute("ANALYZE _load_events")
         self._check_events_against_database(cursor)
         cursor.execute(_INSERT_NEW_EVENTS)
         cursor.execute("SELECT count(DISTINCT event_id) FROM _load_events WHERE is_new")
@@ -543,29 +546,30 @@ class _SourceLoader:
         """
         loaded = 0
         bad_rows = pl.concat(self.bad_rows).unique() if self.bad_rows else None
+
+        def prepare(raw: pl.DataFrame) -> pa.Table:
+            if bad_rows is not None:
+                raw = raw.filter(~pl.col("row").is_in(bad_rows.implode()))
+            prices = parse_prices(raw)
+            if self.had_duplicates:
+                prices = prices.unique(PRICE_KEY, keep="first", maintain_order=True)
+            prices = (
+                prices.join(mapping, on=SNAPSHOT_KEY, how="inner")
+                .select(PRICE_SCHEMA.names)
+                .sort("snapshot_id")  # ids follow the file: index inserts stay at the right edge
+            )
+            return prices.to_arrow().cast(PRICE_SCHEMA)
+
+        batches = iter_batches(
+            self.source, columns=self.columns, batch_rows=self.batch_rows, delimiter=self.delimiter
+        )
         with _progress(self.show_progress, "writing", total_rows(self.source)) as advance:
-            for batch in iter_batches(
-                self.source,
-                columns=self.columns,
-                batch_rows=self.batch_rows,
-                delimiter=self.delimiter,
-            ):
-                raw = batch.frame
-                advance(raw.height)
-                if bad_rows is not None:
-                    raw = raw.filter(~pl.col("row").is_in(bad_rows.implode()))
-                prices = parse_prices(raw)
-                if self.had_duplicates:
-                    prices = prices.unique(PRICE_KEY, keep="first", maintain_order=True)
-                prices = (
-                    prices.join(mapping, on=SNAPSHOT_KEY, how="inner")
-                    .select(PRICE_SCHEMA.names)
-                    .sort("snapshot_id")  # ids grow with time: index inserts stay at the right
-                )
-                if prices.height:
-                    table = prices.to_arrow().cast(PRICE_SCHEMA)
+            # The next batch is read and prepared while the current one is COPYed.
+            for rows, table in _prefetch((b.frame.height, prepare(b.frame)) for b in batches):
+                if table.num_rows:
                     cursor.adbc_ingest("market_odds", table, mode="append")
-                    loaded += prices.height
+                    loaded += table.num_rows
+                advance(rows)
         return loaded
 
     # -- errors and rejects ------------------------------------------------------------
@@ -703,6 +707,18 @@ class _SourceLoader:
             pass
 
 
+def _prefetch(items: Iterator[Any]) -> Iterator[Any]:
+    """Yield from ``items`` while a worker thread computes the next one."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(next, items, _DONE)
+        while (item := pending.result()) is not _DONE:
+            pending = pool.submit(next, items, _DONE)
+            yield item
+
+
+_DONE = object()
+
+
 class _Stopwatch:
     """Seconds spent in each step of a load."""
 
@@ -833,7 +849,7 @@ _INSERT_SNAPSHOTS = (
     "  SELECT le.event_id, le.bookmaker_id, l.captured_at, $1 FROM _load_snapshots l "
     "  JOIN _load_events le ON le.bookmaker = l.bookmaker "
     "  AND le.bookmaker_event_id = l.bookmaker_event_id "
-    "  ORDER BY l.captured_at, le.event_id, le.bookmaker_id "
+    "  ORDER BY l.row "  # ids in file order: each batch of prices appends to the index
     "  ON CONFLICT DO NOTHING RETURNING id, event_id, bookmaker_id, captured_at"
     ") "
     "SELECT i.id AS snapshot_id, le.bookmaker, le.bookmaker_event_id, i.captured_at "
