@@ -1,5 +1,5 @@
 # The two commands a new machine needs (see README.md):
-#   make demo   set everything up and run the main job on the default database
+#   make demo   set everything up and run the demo (sample data, analysis, HTML report)
 #   make test   set everything up and run the whole test suite (lint included)
 
 PYTHON ?= python3
@@ -12,11 +12,11 @@ $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $@
 
 demo: $(BIN)/.installed
-	$(BIN)/oddskit migrate
-	$(BIN)/oddskit partitions
+	$(BIN)/oddskit demo
 
 system-deps:
 	bash scripts/system-deps.sh

@@ -103,6 +103,31 @@ def main_options(
     State.url = database_url
 
 
+@app.command("demo")
+@friendly_errors
+def demo_command(
+    days: Annotated[int, typer.Option(help="Days of sample odds (ending now).")] = 3,
+    events_per_day: Annotated[int, typer.Option(help="Matches per day.")] = 100,
+    seed: Annotated[int, typer.Option(help="Random seed of the sample data.")] = 0,
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Where to write the HTML report.")
+    ] = Path("oddskit-demo-report.html"),
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Seed a database with sample odds if it has none, analyse them, write an HTML report."""
+    from oddskit.demo import run_demo
+
+    run_demo(
+        url=State.url,
+        days=days,
+        events_per_day=events_per_day,
+        seed=seed,
+        output=output,
+        progress=not quiet,
+        echo=lambda line: out.print(line, soft_wrap=True, markup=False, highlight=False),
+    )
+
+
 @app.command("migrate")
 @friendly_errors
 def migrate_command(
