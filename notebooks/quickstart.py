@@ -92,7 +92,7 @@ assert again.rows_loaded == 0
 # Every load is recorded with its counts (lineage):
 
 # %%
-oddskit.list_loads(db, limit=3).select(
+oddskit.fetch_load_runs(db, limit=3, kind="load").select(
     "run_id", "status", "rows_read", "rows_loaded", "rows_present", "rows_rejected"
 )
 

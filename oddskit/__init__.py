@@ -14,7 +14,7 @@ from oddskit.errors import (
     PartitionError,
     ValidationError,
 )
-from oddskit.loading import LoadReport, LoadResult, list_loads, load
+from oddskit.loading import LoadReport, LoadResult, load
 from oddskit.partitions import (
     ensure_partitions,
     get_policy,
@@ -59,7 +59,6 @@ __all__ = [
     "fetch_opening_odds",
     "fetch_run_errors",
     "get_policy",
-    "list_loads",
     "list_partitions",
     "load",
     "maintain",

@@ -32,6 +32,7 @@ from oddskit.partitions import (
     require_aware,
     set_policy,
 )
+from oddskit.queries import fetch_load_runs
 from oddskit.schema import BACKENDS, current_revision, head_revision, migrate
 
 app = typer.Typer(
@@ -278,10 +279,8 @@ def loads_command(
     limit: Annotated[int, typer.Option(help="How many recent loads to list.")] = 20,
 ) -> None:
     """List recent bulk loads: source, status, rows read/new/present/rejected."""
-    from oddskit.loading import list_loads
-
     with open_database() as db:
-        frame = list_loads(db, limit=limit)
+        frame = fetch_load_runs(db, limit=limit, kind="load")
     table = Table("run", "source", "status", "started (UTC)", "read", "new", "present", "rejected")
     for row in frame.iter_rows(named=True):
         status = row["status"] if not row["error"] else f"{row['status']}: {row['error'][:60]}"

@@ -924,23 +924,3 @@ _INSERT_SNAPSHOTS = (
     "FROM inserted i JOIN _load_events le ON le.event_id = i.event_id "
     "AND le.bookmaker_id = i.bookmaker_id"
 )
-
-
-def list_loads(db: Database, *, limit: int = 20) -> pl.DataFrame:
-    """The most recent bulk loads with their counts and status, newest first.
-
-    Example:
-        >>> list_loads(db).columns[:3]  # doctest: +SKIP
-        ['run_id', 'source', 'status']
-    """
-    with db.adbc() as conn, conn.cursor() as cursor:
-        cursor.execute(
-            "SELECT id AS run_id, source, status, started_at, finished_at, rows_read, "
-            "rows_loaded, rows_present, rows_rejected, file_hash, "
-            "details ->> 'error' AS error FROM scrape_runs WHERE kind = 'load' "
-            "ORDER BY id DESC LIMIT $1",
-            parameters=(limit,),
-        )
-        frame = pl.from_arrow(cursor.fetch_arrow_table())
-    assert isinstance(frame, pl.DataFrame)
-    return frame

@@ -19,8 +19,9 @@ from typer.testing import CliRunner
 
 from oddskit.cli import app
 from oddskit.connection import Database
-from oddskit.loading import list_loads, load
+from oddskit.loading import load
 from oddskit.partitions import list_partitions
+from oddskit.queries import fetch_load_runs
 from oddskit.sample import generate_sample, write_sample
 from oddskit.schema import migrate
 
@@ -149,7 +150,7 @@ def test_lineage_records_every_load(make_database, tmp_path: Path) -> None:
     write_sample(path, rows=2000, seed=3)
     load(path, db=db)
     load(path, db=db)
-    loads = list_loads(db)
+    loads = fetch_load_runs(db, kind="load")
     assert loads["status"].to_list() == ["succeeded", "succeeded"]
     assert loads["rows_read"].to_list() == [2000, 2000]
     assert loads["rows_loaded"].to_list() == [0, 2000]
@@ -230,7 +231,7 @@ def test_killed_loader_leaves_nothing_and_rerun_equals_clean_load(
     result = load(path, db=db).results[0]
     assert result.rows_loaded == 200_000
     assert counts(db)["market_odds"] == 200_000
-    runs = list_loads(db)
+    runs = fetch_load_runs(db, kind="load")
     assert runs["status"].to_list() == ["succeeded", "running"]  # the killed run never finished
 
 
@@ -250,4 +251,4 @@ def test_concurrent_overlapping_loaders_store_every_row_once(make_database, tmp_
         assert "rows read" in out
     assert counts(db)["market_odds"] == sample.height
     assert stored_prices(db).equals(as_input(sample))
-    assert list_loads(db)["status"].to_list() == ["succeeded", "succeeded"]
+    assert fetch_load_runs(db, kind="load")["status"].to_list() == ["succeeded", "succeeded"]
