@@ -368,6 +368,7 @@ class _SourceLoader:
             staged = keys.to_arrow()
             staged = staged.cast(pa.schema([f.with_type(_plain(f.type)) for f in staged.schema]))
             cursor.adbc_ingest("_reload_keys", staged, mode="create", temporary=True)
+            cursor.execute("ANALYZE _reload_keys")
             cursor.execute(
                 "SELECT count(*) FROM _reload_keys k JOIN bookmakers b ON b.name = k.bookmaker "
                 "JOIN event_bookmakers eb ON eb.bookmaker_id = b.id "

@@ -217,6 +217,13 @@ def _first_format(text: pl.Series, formats: list[str], time_zone: str | None = N
     return parsed
 
 
+def _blank(column: pl.Series) -> pl.Series:
+    """Null, or (for text) empty after trimming."""
+    if column.dtype == pl.String:
+        return (column.is_null() | (column.str.strip_chars() == "")).fill_null(True)
+    return column.is_null()
+
+
 def _parse_number(raw: pl.Series) -> pl.Series:
     if raw.dtype == pl.String:
         text = raw.str.strip_chars()
@@ -259,9 +266,7 @@ def validate_batch(
             typed[name] = text
         elif kind == "timestamp":
             parsed, naive = _parse_timestamp(column)
-            missing_mask = pl.select(
-                column.is_null() | (column.cast(pl.String, strict=False).str.strip_chars() == "")
-            ).to_series()
+            missing_mask = _blank(column)
             errors.append(_errors(raw, missing_mask, name, f"is empty; every row needs a {name}"))
             errors.append(
                 _errors(
@@ -283,9 +288,7 @@ def validate_batch(
             typed[name] = parsed
         else:
             number = _parse_number(column)
-            blank = pl.select(
-                column.is_null() | (column.cast(pl.String, strict=False).str.strip_chars() == "")
-            ).to_series()
+            blank = _blank(column)
             not_number = number.is_null() & ~blank
             errors.append(_errors(raw, not_number, name, "is not a number"))
             finite = number.is_finite().fill_null(True)
