@@ -8,7 +8,8 @@ A *market instance* is the group :data:`~oddskit.markets.MARKET_INSTANCE_KEYS`
 (only the key columns present in the frame are used; ``by=`` overrides). Every
 function is vectorised over all instances at once: closed forms are plain array
 arithmetic, and the iterative methods solve every instance simultaneously with a
-bracketed root finder over a padded ``instances x outcomes`` array.
+bracketed root finder over dense ``outcomes x instances`` arrays (one per number of
+outcomes).
 
 Notation
 --------
@@ -50,8 +51,9 @@ Methods of :func:`remove_margin`
     parameter.
 
 The iterative methods (``power``, ``shin``, ``odds_ratio``) use a vectorised
-Illinois (modified regula falsi) iteration inside an analytic bracket, until
-``|Σ p_i - 1| ≤ tol`` (default ``1e-12``).
+safeguarded Halley iteration (analytic derivatives, bisection whenever a step leaves
+the analytic bracket), started at the no-margin parameter, until
+``|Σ p_i - 1| ≤ tol`` (default ``1e-12``); two or three iterations usually suffice.
 
 Flag policy
 -----------
@@ -154,6 +156,7 @@ _MARKET_OUTCOME_PAIRS: Final[list[str]] = [
 ]
 
 _UNDER_ROUND_TOL: Final = 1e-12
+_ITERATIVE: Final = frozenset({"power", "shin", "odds_ratio"})
 _ROW: Final = "__oddskit_row"
 
 Number = float | int
@@ -432,23 +435,95 @@ def decimal_to_fractional(
 # --------------------------------------------------------------------------------------
 # Market-instance preparation
 # --------------------------------------------------------------------------------------
+#
+# Everything here is O(rows) numpy work on one integer instance id per row; Polars is
+# used only for what it does fastly on whole columns (row hashes, comparisons with the
+# previous row, dictionary look-ups of market and outcome names).
+
+#: Market codes: index in ``_MARKETS``; ``_UNKNOWN_MARKET`` for any other name or null.
+_MARKETS: Final[tuple[str, ...]] = tuple(MARKET_OUTCOMES)
+_UNKNOWN_MARKET: Final = len(_MARKETS)
+#: Outcome codes: index in ``_OUTCOMES`` (every outcome name of a known market);
+#: ``_UNKNOWN_OUTCOME`` for any other name, ``_NULL_OUTCOME`` for null.
+_OUTCOMES: Final[tuple[str, ...]] = tuple(
+    dict.fromkeys(name for names in MARKET_OUTCOMES.values() for name in names)
+)
+_UNKNOWN_OUTCOME: Final = len(_OUTCOMES)
+_NULL_OUTCOME: Final = len(_OUTCOMES) + 1
+assert len(_OUTCOMES) < 62, "outcome codes are used as bit positions of an int64"
+
+
+def _position_table() -> np.ndarray:
+    table = np.full((len(_MARKETS) + 1, len(_OUTCOMES) + 2), -1, dtype=np.int8)
+    for i, names in enumerate(MARKET_OUTCOMES.values()):
+        for j, name in enumerate(names):
+            table[i, _OUTCOMES.index(name)] = j
+    return table
+
+
+#: ``_POSITION[market code, outcome code]``: position of the outcome in the outcomes
+#: of the market, -1 when the pair is not in :data:`MARKET_OUTCOMES`.
+_POSITION: Final = _position_table()
+#: Per market code: number of outcomes, target sum of fair probabilities, non-exclusive.
+_EXPECTED_BY_CODE: Final = np.array(
+    [len(names) for names in MARKET_OUTCOMES.values()] + [0], dtype=np.int64
+)
+_TARGET_BY_CODE: Final = np.array([_TARGET_SUM.get(mk, 1.0) for mk in _MARKETS] + [1.0])
+_NON_EXCLUSIVE_BY_CODE: Final = np.array([mk in _TARGET_SUM for mk in _MARKETS] + [False])
+#: Per market code: bit mask of its outcome codes; per outcome code: its bit (as float
+#: for np.bincount weights), 0 for an unknown or null outcome.
+_MASK_BY_CODE: Final = np.array(
+    [sum(1 << _OUTCOMES.index(name) for name in names) for names in MARKET_OUTCOMES.values()] + [0],
+    dtype=np.int64,
+)
+_BIT_BY_CODE: Final = np.array([float(1 << code) for code in range(len(_OUTCOMES))] + [0.0, 0.0])
+_NO_MARKET: Final = (_UNKNOWN_MARKET, _UNKNOWN_MARKET)  # codes of an unknown / null market
 
 
 @dataclass(frozen=True)
 class _Instances:
-    """Rows of a frame grouped into market instances, as numpy arrays."""
+    """Rows of a frame grouped into market instances, as numpy arrays.
+
+    Instances are numbered in order of first appearance. ``order`` lists the rows
+    grouped by instance (input order inside each instance); it is ``None`` when the
+    rows of every instance are contiguous in the frame (the usual layout), i.e. when
+    ``order`` would be the identity.
+    """
 
     keys: list[str]
-    groups: pl.DataFrame  # one row per instance: key columns, first-appearance order
+    frame: pl.DataFrame
     gid: np.ndarray  # instance index of each row (input order)
+    first_row: np.ndarray  # first row of each instance
+    lengths: np.ndarray  # rows per instance
+    starts: np.ndarray  # first position in `order` of each instance
+    order: np.ndarray | None  # rows sorted by instance (stable); None: identity
     implied: np.ndarray  # 1/odds per row, NaN where odds is null
     n_priced: np.ndarray  # non-null odds per instance
     booksum: np.ndarray  # Σ 1/odds over priced outcomes
     incomplete: np.ndarray
     non_exclusive: np.ndarray
     target: np.ndarray  # fair probabilities should sum to this (1 or 2)
-    order: np.ndarray  # rows sorted by instance (stable)
-    starts: np.ndarray  # first position in `order` of each instance
+
+    def rows(self, sel: np.ndarray, j: int) -> np.ndarray:
+        """Row index of the ``j``-th row (input order) of each instance in ``sel``."""
+        pos = self.starts[sel] + j
+        return pos if self.order is None else self.order[pos]
+
+    @property
+    def all_priced(self) -> bool:
+        return bool(np.array_equal(self.n_priced, self.lengths))
+
+    def per_row(self, values: np.ndarray) -> np.ndarray:
+        """Per-instance ``values`` broadcast to the rows (input order)."""
+        if self.order is None:  # contiguous instances: a sequential repeat
+            return np.repeat(values, self.lengths)
+        return values[self.gid]
+
+    def groups(self) -> pl.DataFrame:
+        """One row per instance: its key columns (values of its first row)."""
+        if not self.keys:
+            return pl.DataFrame(height=len(self.lengths))
+        return self.frame.select(self.keys)[self.first_row]
 
 
 def _resolve_keys(frame: pl.DataFrame, by: str | Sequence[str] | None) -> list[str]:
@@ -496,79 +571,204 @@ def _validate_frame(frame: pl.DataFrame) -> None:
         )
 
 
+_Grouping = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]
+
+
+def _group_rows(frame: pl.DataFrame, keys: list[str]) -> _Grouping:
+    """``(gid, first_row, lengths, starts, order)`` of the instances of ``frame``.
+
+    Same groups and numbering as ``group_by(keys, maintain_order=True)`` (nulls equal,
+    NaN equal, 0.0 equal to -0.0). Usual case: the rows of each instance are
+    contiguous, found in O(rows) as runs of equal keys (``rle_id``); the runs are
+    distinct instances if their key hashes are distinct. Otherwise rows are grouped
+    by key hash (verified exactly against each instance's first row), with
+    ``group_by`` as the last resort on a hash collision.
+    """
+    n = frame.height
+    if not keys or n == 0:
+        m = 1 if n else 0
+        zeros = np.zeros(m, dtype=np.int64)
+        return np.zeros(n, dtype=np.int64), zeros, np.full(m, n, dtype=np.int64), zeros, None
+    key_frame = frame.select(keys)
+    run = key_frame.select(pl.struct(keys).rle_id()).to_series().to_numpy()
+    starts = np.flatnonzero(run[1:] != run[:-1]) + 1
+    starts = np.concatenate([np.zeros(1, dtype=np.int64), starts.astype(np.int64)])
+    hashes = key_frame.hash_rows().to_numpy()
+    run_hashes = np.sort(hashes[starts])
+    if not np.any(run_hashes[1:] == run_hashes[:-1]):
+        return run.astype(np.int64), starts, np.diff(np.append(starts, n)), starts, None
+    grouping = _group_by_hash(key_frame, hashes)
+    return grouping if grouping is not None else _group_by_polars(key_frame)
+
+
+def _group_by_hash(key_frame: pl.DataFrame, hashes: np.ndarray) -> _Grouping | None:
+    """Instances as runs of equal row hashes; ``None`` if two keys share a hash."""
+    n = len(hashes)
+    by_hash = np.argsort(hashes, kind="stable")
+    sorted_hashes = hashes[by_hash]
+    new = np.ones(n, dtype=bool)
+    np.not_equal(sorted_hashes[1:], sorted_hashes[:-1], out=new[1:])
+    run_pos = np.flatnonzero(new)
+    run_first = by_hash[run_pos]
+    run_len = np.diff(np.append(run_pos, n))
+    perm = np.argsort(run_first)  # instance i is run perm[i] (first-appearance order)
+    m = len(run_pos)
+    label = np.empty(m, dtype=np.int64)
+    label[perm] = np.arange(m, dtype=np.int64)
+    gid = np.empty(n, dtype=np.int64)
+    gid[by_hash] = np.repeat(label, run_len)
+    first_row = run_first[perm]
+    lengths = run_len[perm]
+    starts = np.zeros(m, dtype=np.int64)
+    np.cumsum(lengths[:-1], out=starts[1:])
+    order = by_hash[np.repeat(run_pos[perm] - starts, lengths) + np.arange(n)]
+    first = key_frame[first_row[gid]]
+    for k in key_frame.columns:
+        if not key_frame.get_column(k).eq_missing(first.get_column(k)).all():
+            return None
+    return gid, first_row, lengths, starts, order
+
+
+def _group_by_polars(key_frame: pl.DataFrame) -> _Grouping:
+    keys = key_frame.columns
+    grouped = key_frame.with_row_index(_ROW).group_by(keys, maintain_order=True).agg(pl.col(_ROW))
+    row_lists = grouped.get_column(_ROW)
+    lengths = row_lists.list.len().to_numpy().astype(np.int64)
+    order = row_lists.explode().to_numpy().astype(np.int64)
+    m = len(lengths)
+    starts = np.zeros(m, dtype=np.int64)
+    np.cumsum(lengths[:-1], out=starts[1:])
+    gid = np.empty(len(order), dtype=np.int64)
+    gid[order] = np.repeat(np.arange(m, dtype=np.int64), lengths)
+    return gid, order[starts], lengths, starts, order
+
+
+def _codes(values: pl.Series, vocabulary: Sequence[str], unknown: int, null: int) -> np.ndarray:
+    """Index of each value in ``vocabulary``; ``unknown`` if absent, ``null`` if null."""
+    value = pl.col(values.name).cast(pl.String)
+    expr = pl.when(value.is_null()).then(pl.lit(null, dtype=pl.Int8))
+    for code, word in enumerate(vocabulary):
+        expr = expr.when(value == word).then(pl.lit(code, dtype=pl.Int8))
+    return (
+        values.to_frame()
+        .select(expr.otherwise(pl.lit(unknown, dtype=pl.Int8)))
+        .to_series()
+        .to_numpy()
+    )
+
+
+def _popcount(values: np.ndarray) -> np.ndarray:
+    if hasattr(np, "bitwise_count"):  # numpy >= 2.0
+        return np.bitwise_count(values)
+    rest = values.astype(np.uint64)  # pragma: no cover - numpy 1.x
+    count = np.zeros(len(rest), dtype=np.int64)  # pragma: no cover
+    while rest.any():  # pragma: no cover
+        count += (rest & np.uint64(1)).astype(np.int64)
+        rest >>= np.uint64(1)
+    return count  # pragma: no cover
+
+
 def _prepare(frame: pl.DataFrame, by: str | Sequence[str] | None) -> _Instances:
     _validate_frame(frame)
     keys = _resolve_keys(frame, by)
-    df = frame.with_row_index(_ROW)
-    n_rows = df.height
-
-    if keys:
-        grouped = df.group_by(keys, maintain_order=True).agg(pl.col(_ROW))
-        groups = grouped.drop(_ROW)
-        row_lists = grouped.get_column(_ROW)
-        lengths = row_lists.list.len().to_numpy().astype(np.int64)
-        order = row_lists.explode().to_numpy().astype(np.int64)
-    else:
-        groups = pl.DataFrame(height=1 if n_rows else 0)
-        lengths = np.array([n_rows] if n_rows else [], dtype=np.int64)
-        order = np.arange(n_rows, dtype=np.int64)
+    gid, first_row, lengths, starts, order = _group_rows(frame, keys)
     m = len(lengths)
-    starts = np.zeros(m, dtype=np.int64)
-    if m:
-        starts[1:] = np.cumsum(lengths)[:-1]
-    gid = np.empty(n_rows, dtype=np.int64)
-    gid[order] = np.repeat(np.arange(m, dtype=np.int64), lengths)
 
-    odds = df.get_column("odds").cast(pl.Float64).to_numpy()
-    implied = 1.0 / odds  # NaN where null
+    implied = 1.0 / frame.get_column("odds").cast(pl.Float64).to_numpy()  # NaN where null
     priced = ~np.isnan(implied)
-    n_priced = np.bincount(gid, weights=priced, minlength=m).astype(np.int64)
-    booksum = np.bincount(gid, weights=np.where(priced, implied, 0.0), minlength=m)
+    all_priced = bool(priced.all())
+    if all_priced:
+        n_priced = lengths.copy()
+        booksum = np.bincount(gid, weights=implied, minlength=m)
+    else:
+        n_priced = np.bincount(gid, weights=priced, minlength=m).astype(np.int64)
+        booksum = np.bincount(gid, weights=np.where(priced, implied, 0.0), minlength=m)
     incomplete = (n_priced < lengths) | (n_priced < 2)
 
     target = np.ones(m)
     non_exclusive = np.zeros(m, dtype=bool)
-    if "outcome" in df.columns:
-        _check_outcomes(df, keys)
-    if "market" in df.columns:
-        market = df.get_column("market").cast(pl.String)
-        market_by_group = market.to_numpy()[order[starts]] if m else np.array([])
-        known = np.array([mk in MARKET_OUTCOMES for mk in market_by_group], dtype=bool)
-        non_exclusive = np.array([mk in _TARGET_SUM for mk in market_by_group], dtype=bool)
-        target = np.array([_TARGET_SUM.get(mk, 1.0) for mk in market_by_group])
-        if "outcome" in df.columns and known.any():
-            pairs = _MARKET_OUTCOME_PAIRS
-            in_vocab = (
-                df.select(
-                    (
-                        pl.col("market").cast(pl.String)
-                        + "\x1f"
-                        + pl.col("outcome").cast(pl.String)
-                    ).is_in(pairs)
-                    & pl.col("odds").is_not_null()
+    if not m:
+        pass
+    elif "outcome" in frame.columns:
+        market_key = "market" in keys
+        group_market = row_market = None
+        if "market" in frame.columns:
+            market = frame.get_column("market")
+            if market_key:  # every row of an instance has the market of its first row
+                group_market = _codes(market.gather(first_row), _MARKETS, *_NO_MARKET)
+            else:
+                row_market = _codes(market, _MARKETS, *_NO_MARKET)
+                group_market = row_market[first_row]
+            non_exclusive = _NON_EXCLUSIVE_BY_CODE[group_market]
+            target = _TARGET_BY_CODE[group_market]
+        outcome = _codes(frame.get_column("outcome"), _OUTCOMES, _UNKNOWN_OUTCOME, _NULL_OUTCOME)
+        named = outcome < _UNKNOWN_OUTCOME
+        all_named = bool(named.all())
+        n_named = lengths if all_named else np.bincount(gid, weights=named, minlength=m)
+        # Bits 1 << code of the named outcomes of an instance add up without a carry
+        # (popcount = count) exactly when no name repeats; then the sum is their union.
+        bits = np.bincount(gid, weights=_BIT_BY_CODE[outcome], minlength=m).astype(np.int64)
+        suspect = bool(np.any(_popcount(bits) != n_named))
+        if not suspect and not all_named:
+            suspect = _may_repeat(frame.get_column("outcome"), gid, ~named)
+        position = None
+        if not suspect and group_market is not None:
+            if market_key:
+                stray = (bits & ~_MASK_BY_CODE[group_market]) != 0
+                if not all_named:
+                    stray |= np.bincount(gid, weights=outcome == _UNKNOWN_OUTCOME, minlength=m) > 0
+                suspect = bool(np.any(stray & (group_market != _UNKNOWN_MARKET)))
+            else:
+                position = _POSITION[row_market, outcome]
+                foreign = (
+                    (row_market != _UNKNOWN_MARKET) & (outcome != _NULL_OUTCOME) & (position < 0)
                 )
-                .to_series()
-                .fill_null(False)
-                .to_numpy()
-            )
-            n_expected_priced = np.bincount(gid, weights=in_vocab, minlength=m)
-            expected = np.array(
-                [len(MARKET_OUTCOMES.get(mk, ())) for mk in market_by_group], dtype=np.int64
-            )
-            incomplete |= known & (n_expected_priced < expected)
+                suspect = bool(foreign.any())
+        if suspect:
+            _check_outcomes(frame, keys)  # raises with the exact message
+        if group_market is not None:
+            known = group_market != _UNKNOWN_MARKET
+            if known.any():
+                if market_key:
+                    # No foreign outcomes: in a known market every named outcome is its own.
+                    n_expected_priced = (
+                        n_named
+                        if all_priced
+                        else np.bincount(gid, weights=named & priced, minlength=m)
+                    )
+                else:
+                    if position is None:
+                        position = _POSITION[row_market, outcome]
+                    in_vocab = (position >= 0) & priced
+                    n_expected_priced = np.bincount(gid, weights=in_vocab, minlength=m)
+                incomplete |= known & (n_expected_priced < _EXPECTED_BY_CODE[group_market])
+    elif "market" in frame.columns:
+        group_market = _codes(frame.get_column("market").gather(first_row), _MARKETS, *_NO_MARKET)
+        non_exclusive = _NON_EXCLUSIVE_BY_CODE[group_market]
+        target = _TARGET_BY_CODE[group_market]
     return _Instances(
         keys=keys,
-        groups=groups,
+        frame=frame,
         gid=gid,
+        first_row=first_row,
+        lengths=lengths,
+        starts=starts,
+        order=order,
         implied=implied,
         n_priced=n_priced,
         booksum=booksum,
         incomplete=incomplete,
         non_exclusive=non_exclusive,
         target=target,
-        order=order,
-        starts=starts,
     )
+
+
+def _may_repeat(outcome: pl.Series, gid: np.ndarray, rows: np.ndarray) -> bool:
+    """Whether an outcome value may repeat inside an instance among ``rows`` (a hash
+    screen: no false negatives, a rare false positive on a hash collision)."""
+    pairs = pl.DataFrame({"g": gid[rows], "o": outcome.filter(pl.Series(rows))})
+    hashes = np.sort(pairs.hash_rows().to_numpy())
+    return bool(np.any(hashes[1:] == hashes[:-1]))
 
 
 def _check_outcomes(df: pl.DataFrame, keys: list[str]) -> None:
@@ -600,154 +800,231 @@ def _check_outcomes(df: pl.DataFrame, keys: list[str]) -> None:
         )
 
 
-def _padded(inst: _Instances, sel: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Implied probabilities of the instances ``sel`` as a NaN-padded 2-D array."""
-    lengths = np.diff(np.append(inst.starts, len(inst.order)))[sel]
-    width = int(lengths.max()) if len(lengths) else 0
-    pad = np.full((len(sel), width), np.nan)
-    row_of_sel = np.repeat(np.arange(len(sel)), lengths)
-    offsets = np.repeat(np.cumsum(lengths) - lengths, lengths)
-    col = np.arange(int(lengths.sum())) - offsets
-    rows = inst.order[np.repeat(inst.starts[sel], lengths) + col]
-    pad[row_of_sel, col] = inst.implied[rows]
-    return pad, ~np.isnan(pad)
+def _dense(inst: _Instances, sel: np.ndarray, width: int) -> np.ndarray:
+    """Implied probabilities of the instances ``sel`` (all with ``width`` priced rows)
+    as a ``(width, len(sel))`` array: one row per outcome position."""
+    return np.stack([inst.implied[inst.rows(sel, j)] for j in range(width)])
 
 
 # --------------------------------------------------------------------------------------
-# Vectorised bracketed root finder
+# Vectorised safeguarded Halley root finder
 # --------------------------------------------------------------------------------------
 
+_EPS: Final = float(np.finfo(float).eps)
+_Derivatives = tuple[np.ndarray, np.ndarray, np.ndarray]  # f, f', f'' per instance
+#: Iterations after which the root finder also checks for a collapsed bracket.
+_CAREFUL_AFTER: Final = 8
 
-def _illinois(
-    func: Callable[[np.ndarray, np.ndarray], np.ndarray],
+
+def _halley(
+    evaluate: Callable[..., _Derivatives],
+    data: tuple[np.ndarray, ...],
+    x: np.ndarray,
+    f: np.ndarray,
+    df: np.ndarray,
+    d2f: np.ndarray,
     lo: np.ndarray,
     hi: np.ndarray,
     *,
     tol: float,
     max_iter: int,
-    neutral: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Solve ``func(x, idx) = 0`` for every row at once inside ``[lo, hi]``.
+    """Solve ``f(x) = 0`` for every column of ``data`` at once, inside ``[lo, hi]``.
 
-    ``func(x, idx)`` evaluates the residual of rows ``idx`` at ``x`` (same length).
-    Uses the Illinois variant of regula falsi, falling back to bisection whenever
-    the secant point is not strictly inside the bracket. Returns the roots and a
-    boolean "converged" array (``|residual| ≤ tol`` or the bracket collapsed to
-    adjacent floats).
+    ``evaluate(x, *data)`` returns the residual ``f = Σ p - 1`` and its first and
+    second derivatives at ``x`` (one value per column of the ``data`` arrays); ``f``,
+    ``df`` and ``d2f`` are their values at the start ``x`` (the no-margin parameter,
+    where they have closed forms: a fair book stops there and is returned exactly
+    unchanged). The bracket must satisfy ``f(lo) ≥ 0 ≥ f(hi)`` (all three methods
+    decrease in their parameter). Each step is a Halley step (cubic convergence);
+    every evaluation tightens the bracket, and a step that leaves it is replaced by
+    bisection, so the iteration always converges. Columns stop when ``|f| ≤ tol``
+    (or, after a few iterations, when the bracket has collapsed to adjacent floats)
+    and are dropped from the working set.
+    Returns the last iterate and a "converged" mask.
     """
-    lo = lo.astype(float).copy()
-    hi = hi.astype(float).copy()
-    everyone = np.arange(len(lo))
-    flo = func(lo, everyone)
-    fhi = func(hi, everyone)
-    if neutral is not None:
-        # The no-margin parameter value splits the bracket; a fair book stops here
-        # and is returned exactly unchanged.
-        fn = func(np.full(len(lo), neutral), everyone)
-        inside = (lo < neutral) & (neutral < hi)
-        to_lo = inside & (np.sign(fn) == np.sign(flo))
-        to_hi = inside & ~to_lo
-        lo, flo = np.where(to_lo, neutral, lo), np.where(to_lo, fn, flo)
-        hi, fhi = np.where(to_hi, neutral, hi), np.where(to_hi, fn, fhi)
-        exact = inside & (np.abs(fn) <= tol)
-        lo, flo = np.where(exact, neutral, lo), np.where(exact, fn, flo)
-        hi, fhi = np.where(exact, neutral, hi), np.where(exact, fn, fhi)
-    x = np.where(np.abs(flo) <= np.abs(fhi), lo, hi)
-    fx = np.where(np.abs(flo) <= np.abs(fhi), flo, fhi)
-    bracketed = np.sign(flo) * np.sign(fhi) <= 0
-    done = np.abs(fx) <= tol
-    side = np.zeros(len(lo), dtype=np.int8)
-    for _ in range(max_iter):
-        active = np.flatnonzero(bracketed & ~done)
-        if not len(active):
+    k = len(x)
+    root = x.copy()
+    converged = np.zeros(k, dtype=bool)
+    active = np.arange(k)
+    for it in range(max_iter + 1):
+        if it:
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                f, df, d2f = evaluate(x, *data)
+        stop = np.abs(f) <= tol
+        careful = it >= _CAREFUL_AFTER  # float noise may keep |f| above a tiny tol
+        if careful:
+            stop |= hi - lo <= 4.0 * _EPS * np.maximum(np.abs(lo), np.abs(hi))
+        if it == max_iter:
+            root[active] = x
+            converged[active[stop]] = True
             break
-        a, b, fa, fb = lo[active], hi[active], flo[active], fhi[active]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            xs = (a * fb - b * fa) / (fb - fa)
-        mid = 0.5 * (a + b)
-        xs = np.where(np.isfinite(xs) & (xs > a) & (xs < b), xs, mid)
-        fs = func(xs, active)
-        x[active], fx[active] = xs, fs
-        left = np.sign(fs) == np.sign(fa)  # root is in [xs, b]
-        s = side[active]
-        # Illinois: halve the retained end-point value when the same side moves twice.
-        new_fhi = np.where(left & (s == 1), fb * 0.5, fb)
-        new_flo = np.where(~left & (s == -1), fa * 0.5, fa)
-        lo[active] = np.where(left, xs, a)
-        flo[active] = np.where(left, fs, new_flo)
-        hi[active] = np.where(left, b, xs)
-        fhi[active] = np.where(left, new_fhi, fs)
-        side[active] = np.where(left, 1, -1)
-        width = hi[active] - lo[active]
-        collapsed = width <= 4.0 * np.finfo(float).eps * np.maximum(
-            np.abs(lo[active]), np.abs(hi[active])
-        )
-        done[active] = (np.abs(fs) <= tol) | (fs == 0) | collapsed
-    converged = bracketed & (done | (np.abs(fx) <= tol))
-    return x, converged
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            pos = f > 0.0
+            lo = np.where(pos, x, lo)
+            hi = np.where(pos, hi, x)
+            # Halley step (the Newton step, corrected by at most a factor of 2).
+            newton = f / df
+            step = newton / np.clip(1.0 - (0.5 * newton) * (d2f / df), 0.5, 2.0)
+            if careful:  # at least about one ulp, so that the bracket keeps shrinking
+                min_step = 2.0 * _EPS * np.abs(x)
+                step = np.where(np.abs(step) < min_step, np.copysign(min_step, step), step)
+            nxt = x - step
+            inside = (nxt > lo) & (nxt < hi)
+        if not inside.all():
+            nxt = np.where(inside, nxt, 0.5 * (lo + hi))
+        n_stop = int(np.count_nonzero(stop))
+        if n_stop:
+            done = active[stop]
+            root[done] = x[stop]
+            converged[done] = True
+            if n_stop == len(stop):
+                break
+            keep = ~stop
+            active, nxt, lo, hi = active[keep], nxt[keep], lo[keep], hi[keep]
+            data = tuple(a[:, keep] for a in data)
+        x = nxt
+    return root, converged
 
 
-def _row_sum(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    return np.where(mask, values, 0.0).sum(axis=1)
+def _power_eval(k: np.ndarray, log_pi: np.ndarray) -> _Derivatives:
+    p = np.exp(k * log_pi)
+    p_log = p * log_pi
+    return p.sum(axis=0) - 1.0, p_log.sum(axis=0), (p_log * log_pi).sum(axis=0)
 
 
-def _shin_probs(z: np.ndarray, pi: np.ndarray, booksum: np.ndarray) -> np.ndarray:
-    z = np.asarray(z, dtype=float)
-    zc = z[..., None] if pi.ndim == 2 else z
-    bc = booksum[..., None] if pi.ndim == 2 else booksum
-    return (np.sqrt(zc * zc + 4.0 * (1.0 - zc) * pi * pi / bc) - zc) / (2.0 * (1.0 - zc))
+def _odds_ratio_eval(c: np.ndarray, pi: np.ndarray, one_minus_pi: np.ndarray) -> _Derivatives:
+    den = pi + c * one_minus_pi
+    p = pi / den
+    t = one_minus_pi / den
+    pt = p * t  # -dp/dc; d²p/dc² = 2 p t²
+    return p.sum(axis=0) - 1.0, -pt.sum(axis=0), 2.0 * (pt * t).sum(axis=0)
 
 
-def _odds_ratio_probs(c: np.ndarray, pi: np.ndarray) -> np.ndarray:
-    cc = c[..., None] if pi.ndim == 2 else c
-    return pi / (cc + pi - cc * pi)
+def _shin_eval(z: np.ndarray, q: np.ndarray) -> _Derivatives:
+    # Σ p = N/D with N = Σ s_i - n z, D = 2(1 - z), s_i = √(z² + 4(1 - z) q_i),
+    # q_i = π_i²/B; s_i' = (z - 2 q_i)/s_i and s_i'' = (1 - s_i'²)/s_i.
+    n = q.shape[0]
+    zc = 1.0 - z
+    s = np.sqrt(z * z + (4.0 * zc) * q)
+    ds = (z - 2.0 * q) / s
+    num = s.sum(axis=0) - n * z
+    dnum = ds.sum(axis=0) - n
+    d2num = ((1.0 - ds * ds) / s).sum(axis=0)
+    den = 2.0 * zc
+    return (
+        num / den - 1.0,
+        (dnum * den + 2.0 * num) / (den * den),
+        d2num / den + 4.0 * (dnum * den + 2.0 * num) / den**3,
+    )
 
 
-def _power_probs(k: np.ndarray, pi: np.ndarray) -> np.ndarray:
-    kk = k[..., None] if pi.ndim == 2 else k
-    return pi**kk
+#: Relative widening of the analytic brackets, so that rounding cannot put a root that
+#: sits on a bound (e.g. power with equal odds) just outside.
+_PAD: Final = 1e-12
+#: Values (outcomes x instances) per chunk of the iterative solve.
+_CHUNK: Final = 1 << 15
 
 
-def _solve(
-    method: str, inst: _Instances, sel: np.ndarray, *, tol: float, max_iter: int
+def _solve_dense(
+    method: str, pi: np.ndarray, booksum: np.ndarray, *, tol: float, max_iter: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Parameter of an iterative method for the instances ``sel`` (all solvable)."""
-    pad, mask = _padded(inst, sel)
-    booksum = inst.booksum[sel]
-    n = mask.sum(axis=1).astype(float)
-    pmin = np.where(mask, pad, np.inf).min(axis=1)
-    pmax = np.where(mask, pad, -np.inf).max(axis=1)
+    """Parameter of an iterative method for instances given as a dense
+    ``(outcomes, instances)`` array of implied probabilities (all priced).
 
+    The residual and its derivatives at the no-margin start have closed forms, so the
+    first step costs no evaluation.
+    """
+    n = pi.shape[0]
+    k = pi.shape[1]
     if method == "power":
+        log_pi = np.log(pi)
         # n·π_max^k ≤ 1 at k ≥ ln n / -ln π_max; n·π_min^k ≥ 1 at k ≤ ln n / -ln π_min.
-        lo = np.minimum(np.log(n) / -np.log(pmin), 1.0)
-        hi = np.maximum(np.log(n) / -np.log(pmax), 1.0)
-
-        def residual(x: np.ndarray, idx: np.ndarray) -> np.ndarray:
-            return _row_sum(_power_probs(x, pad[idx]), mask[idx]) - 1.0
-
-    elif method == "odds_ratio":
+        lo = np.minimum(math.log(n) / -log_pi.min(axis=0), 1.0) * (1.0 - _PAD)
+        hi = np.maximum(math.log(n) / -log_pi.max(axis=0), 1.0) * (1.0 + _PAD)
+        pi_log = pi * log_pi  # derivatives at k = 1
+        f, df, d2f = pi.sum(axis=0) - 1.0, pi_log.sum(axis=0), (pi_log * log_pi).sum(axis=0)
+        return _halley(
+            _power_eval, (log_pi,), np.ones(k), f, df, d2f, lo, hi, tol=tol, max_iter=max_iter
+        )
+    if method == "odds_ratio":
         # Σ p ≥ n·π_min/(π_min + c) ≥ 1 at c ≤ (n-1)π_min; Σ p ≤ Σ π/(1-π) / c.
-        lo = np.minimum((n - 1.0) * pmin, 1.0)
-        hi = np.maximum(_row_sum(pad / (1.0 - pad), mask), 1.0)
-
-        def residual(x: np.ndarray, idx: np.ndarray) -> np.ndarray:
-            return _row_sum(_odds_ratio_probs(x, pad[idx]), mask[idx]) - 1.0
-
-    elif method == "shin":
-        # Σ p(0) = √B; Σ p(z→1) → Σπ²/B < 1; every p(-1) > 1/2.
+        one_minus_pi = 1.0 - pi
+        lo = np.minimum((n - 1.0) * pi.min(axis=0), 1.0) * (1.0 - _PAD)
+        hi = np.maximum((pi / one_minus_pi).sum(axis=0), 1.0) * (1.0 + _PAD)
+        pi_q = pi * one_minus_pi  # derivatives at c = 1
+        f, df, d2f = (
+            pi.sum(axis=0) - 1.0,
+            -pi_q.sum(axis=0),
+            2.0 * (pi_q * one_minus_pi).sum(axis=0),
+        )
+        return _halley(
+            _odds_ratio_eval,
+            (pi, one_minus_pi),
+            np.ones(k),
+            f,
+            df,
+            d2f,
+            lo,
+            hi,
+            tol=tol,
+            max_iter=max_iter,
+        )
+    if method == "shin":
+        # Σ p(0) = √B; Σ p(z→1) → Σπ²/B ≤ π_max < 1; every p(-1) > 1/2.
         over = booksum >= 1.0
         lo = np.where(over, 0.0, -1.0)
         hi = np.where(over, 1.0 - 1e-9, 0.0)
+        root_b = np.sqrt(booksum)
+        # Derivatives at z = 0, where s_i = 2π_i/√B and s_i' = -π_i/√B.
+        f, df = root_b - 1.0, 0.5 * (root_b - n)
+        d2f = 0.25 * root_b * ((1.0 / pi).sum(axis=0) - 1.0) + root_b - n
+        q = pi * pi / booksum
+        return _halley(
+            _shin_eval, (q,), np.zeros(k), f, df, d2f, lo, hi, tol=tol, max_iter=max_iter
+        )
+    raise AssertionError(method)  # pragma: no cover - guarded by the caller
 
-        def residual(x: np.ndarray, idx: np.ndarray) -> np.ndarray:
-            return _row_sum(_shin_probs(x, pad[idx], booksum[idx]), mask[idx]) - 1.0
 
-    else:  # pragma: no cover - guarded by the caller
-        raise AssertionError(method)
+def _shin_probs(z: np.ndarray, pi: np.ndarray, booksum: np.ndarray) -> np.ndarray:
+    return (np.sqrt(z * z + 4.0 * (1.0 - z) * pi * pi / booksum) - z) / (2.0 * (1.0 - z))
 
-    neutral = {"power": 1.0, "odds_ratio": 1.0, "shin": 0.0}[method]
-    return _illinois(residual, lo, hi, tol=tol, max_iter=max_iter, neutral=neutral)
+
+def _odds_ratio_probs(c: np.ndarray, pi: np.ndarray) -> np.ndarray:
+    return pi / (c + pi - c * pi)
+
+
+def _solve(
+    method: str,
+    inst: _Instances,
+    sel: np.ndarray,
+    param: np.ndarray,
+    converged: np.ndarray,
+    *,
+    tol: float,
+    max_iter: int,
+) -> None:
+    """Solve an iterative method for the instances ``sel`` (all solvable) in place.
+
+    One dense ``(outcomes, instances)`` block per number of outcomes, solved in chunks
+    of about ``_CHUNK`` values so that the arrays of an iteration stay in cache (whole
+    800k-instance arrays spend most of their time in allocation and page faults).
+    """
+    if not len(sel):
+        return
+    widths = inst.lengths[sel]
+    for width in np.flatnonzero(np.bincount(widths)):
+        block = sel[widths == width]
+        size = max(1, _CHUNK // int(width))
+        for begin in range(0, len(block), size):
+            chunk = block[begin : begin + size]
+            param[chunk], converged[chunk] = _solve_dense(
+                method,
+                _dense(inst, chunk, int(width)),
+                inst.booksum[chunk],
+                tol=tol,
+                max_iter=max_iter,
+            )
 
 
 # --------------------------------------------------------------------------------------
@@ -798,7 +1075,7 @@ def compute_overround(
     overround = booksum - inst.target
     with np.errstate(divide="ignore", invalid="ignore"):
         hold = 1.0 - inst.target / booksum
-    return inst.groups.with_columns(
+    return inst.groups().with_columns(
         pl.Series("n_outcomes", inst.n_priced, dtype=pl.Int64),
         pl.Series("booksum", booksum).fill_nan(None),
         pl.Series("overround", overround).fill_nan(None),
@@ -884,31 +1161,25 @@ def remove_margin(
         elif method == "wpo":
             param = (booksum - 1.0) / n
         elif method == "shin":
-            two = solvable & (inst.n_priced == 2)
-            if two.any():
+            two = np.flatnonzero(solvable & (inst.n_priced == 2))
+            if len(two):
                 # Closed form for two outcomes (Shin's p equals the additive p here).
-                first = inst.order[inst.starts[two]]
-                second = inst.order[inst.starts[two] + 1]
-                d2 = (inst.implied[first] - inst.implied[second]) ** 2
+                d2 = (inst.implied[inst.rows(two, 0)] - inst.implied[inst.rows(two, 1)]) ** 2
                 b = booksum[two]
                 param[two] = (b - 1.0) * (d2 - b) / (b * (d2 - 1.0))
             multi = np.flatnonzero(solvable & (inst.n_priced > 2))
-            if len(multi):
-                param[multi], converged[multi] = _solve(
-                    method, inst, multi, tol=tol, max_iter=max_iter
-                )
+            _solve(method, inst, multi, param, converged, tol=tol, max_iter=max_iter)
         else:  # power, odds_ratio
             sel = np.flatnonzero(solvable)
-            if len(sel):
-                param[sel], converged[sel] = _solve(method, inst, sel, tol=tol, max_iter=max_iter)
-    param = np.where(solvable, param, np.nan)
-    converged |= ~solvable
+            _solve(method, inst, sel, param, converged, tol=tol, max_iter=max_iter)
+    all_solvable = bool(solvable.all())
+    if not all_solvable:
+        param = np.where(solvable, param, np.nan)
+        converged |= ~solvable
 
-    gid = inst.gid
+    per_row = inst.per_row
     pi = inst.implied
-    row_param = param[gid]
-    row_b = booksum[gid]
-    row_n = n[gid]
+    row_param = per_row(param)
     with np.errstate(divide="ignore", invalid="ignore"):
         if method == "multiplicative":
             fair = pi * row_param
@@ -916,39 +1187,56 @@ def remove_margin(
             fair = pi - row_param
         elif method == "wpo":
             odds = 1.0 / pi
-            fair = (row_n - (row_b - 1.0) * odds) / (row_n * odds)
+            row_n = per_row(n)
+            fair = (row_n - (per_row(booksum) - 1.0) * odds) / (row_n * odds)
         elif method == "balanced_book":
             fair = (pi - row_param) / (1.0 - row_param)
         elif method == "power":
-            fair = _power_probs(row_param, pi)
+            fair = pi**row_param
         elif method == "odds_ratio":
             fair = _odds_ratio_probs(row_param, pi)
         else:  # shin
-            two_rows = (inst.n_priced == 2)[gid]
-            fair = np.where(
-                two_rows,
-                pi - (row_b - 1.0) / 2.0,
-                _shin_probs(row_param, pi, row_b),
-            )
-        fair = np.where(solvable[gid], fair, np.nan)
-        fair_odds = np.where(fair > 0.0, 1.0 / fair, np.nan)
+            row_b = per_row(booksum)
+            fair = _shin_probs(row_param, pi, row_b)
+            two_rows = per_row(inst.n_priced == 2)
+            if two_rows.any():
+                fair[two_rows] = pi[two_rows] - (row_b[two_rows] - 1.0) / 2.0
+        if not all_solvable:
+            fair = np.where(per_row(solvable), fair, np.nan)
+        fair_odds = 1.0 / fair
+        not_positive = fair <= 0.0  # NaN (not solvable) stays NaN
+        if not_positive.any():
+            fair_odds[not_positive] = np.nan
+            negative = np.bincount(inst.gid, weights=fair < 0.0, minlength=m) > 0
+        else:
+            negative = np.zeros(m, dtype=bool)
 
-    negative = np.bincount(gid, weights=fair < 0.0, minlength=m) > 0
     under_round = ~inst.incomplete & (booksum < inst.target - _UNDER_ROUND_TOL)
     overround = np.where(inst.incomplete, np.nan, booksum - inst.target)
+    all_complete = not inst.incomplete.any()
+
+    def floats(name: str, values: np.ndarray, may_be_nan: bool) -> pl.Series:
+        series = pl.Series(name, values)
+        return series.fill_nan(None) if may_be_nan else series
+
+    def flags(name: str, values: np.ndarray) -> pl.Series | pl.Expr:
+        if not values.any():  # the usual case: a constant column, no gather
+            return pl.lit(False, dtype=pl.Boolean).alias(name)
+        return pl.Series(name, per_row(values))
+
     return frame.with_columns(
-        pl.Series("implied_prob", pi).fill_nan(None),
-        pl.Series("fair_prob", fair).fill_nan(None),
-        pl.Series("fair_odds", fair_odds).fill_nan(None),
-        pl.Series("overround", overround[gid]).fill_nan(None),
+        floats("implied_prob", pi, not inst.all_priced),
+        floats("fair_prob", fair, True),
+        floats("fair_odds", fair_odds, True),
+        floats("overround", per_row(overround), not all_complete),
         pl.lit(method, dtype=pl.String).alias("method"),
-        pl.Series("param", row_param).fill_nan(None),
+        floats("param", row_param, not all_solvable or method in _ITERATIVE),
         pl.lit(PARAM_NAMES[method], dtype=pl.String).alias("param_name"),
-        pl.Series("incomplete", inst.incomplete[gid]),
-        pl.Series("non_exclusive", inst.non_exclusive[gid]),
-        pl.Series("under_round", under_round[gid]),
-        pl.Series("negative_prob", negative[gid]),
-        pl.Series("not_converged", ~converged[gid]),
+        flags("incomplete", inst.incomplete),
+        flags("non_exclusive", inst.non_exclusive),
+        flags("under_round", under_round),
+        flags("negative_prob", negative),
+        flags("not_converged", ~converged),
     )
 
 

@@ -694,3 +694,127 @@ def test_timing_100k_1x2_markets(method: str) -> None:
     assert elapsed < 5.0, f"{method} took {elapsed:.2f}s for {m} markets"
     assert not out["not_converged"].any()
     assert out.height == 3 * m
+
+
+# --------------------------------------------------------------------------------------
+# Instance grouping: row layouts, repeated outcomes, root-finder edge cases
+# --------------------------------------------------------------------------------------
+
+
+def layout_frame() -> pl.DataFrame:
+    """Two events x two bookmakers x (1X2, over/under at two lines), one suspended
+    price, one instance with an outcome missing, a null bookmaker and a NaN line."""
+    rows = []
+    for event in (1, 2):
+        for book in ("a", "b", None):
+            shift = 0.05 * event + (0.1 if book == "b" else 0.0)
+            for outcome, odds in zip(("home", "draw", "away"), (2.6, 3.3, 2.9), strict=True):
+                rows.append((event, book, "1x2", None, outcome, odds + shift))
+            for line in (1.5, 2.5, float("nan")):
+                bump = shift + (0.35 if np.isnan(line) else line / 10)
+                for outcome, odds in zip(("over", "under"), (1.8, 2.0), strict=True):
+                    rows.append((event, book, "over_under", line, outcome, odds + bump))
+    frame = pl.DataFrame(
+        rows,
+        schema=["event_id", "bookmaker", "market", "line", "outcome", "odds"],
+        orient="row",
+    )
+    return (
+        frame.with_row_index("i")
+        .filter(pl.col("i") != 7)
+        .with_columns(odds=pl.when(pl.col("i") == 20).then(None).otherwise(pl.col("odds")))
+    )
+
+
+def assert_same_frames(left: pl.DataFrame, right: pl.DataFrame) -> None:
+    assert left.schema == right.schema
+    for name in left.columns:
+        a, b = left[name], right[name]
+        if a.dtype == pl.Float64:
+            np.testing.assert_allclose(
+                a.to_numpy(), b.to_numpy(), rtol=1e-12, atol=1e-15, equal_nan=True
+            )
+            assert a.is_null().equals(b.is_null()), name
+        else:
+            assert a.equals(b), name
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_row_order_does_not_matter(method: str) -> None:
+    frame = layout_frame()
+    shuffled = frame[np.random.default_rng(9).permutation(frame.height)]
+    expected = remove_margin(frame, method=method).drop("i")
+    out = remove_margin(shuffled, method=method).sort("i").drop("i")
+    assert_same_frames(out, expected)
+    keys = ["event_id", "bookmaker", "market", "line"]
+    assert expected.filter(pl.col("incomplete")).select(keys).unique().height == 2
+    # compute_overround keeps the first-appearance order of the instances
+    summary = compute_overround(shuffled)
+    assert summary.select(keys).equals(shuffled.select(keys).unique(maintain_order=True))
+
+
+def test_grouping_paths_agree() -> None:
+    from oddskit.margins import _group_by_polars, _group_rows
+
+    frame = layout_frame().drop("i")
+    keys = ["event_id", "bookmaker", "market", "line"]
+    zero = pl.DataFrame(
+        {"event_id": [9, 9], "bookmaker": ["a", "a"], "market": ["btts"] * 2, "line": [-0.0, 0.0]}
+    )
+    for data in (
+        frame,
+        frame[np.random.default_rng(1).permutation(frame.height)],
+        pl.concat([frame.select(keys), zero]),
+    ):
+        fast = _group_rows(data, keys)
+        slow = _group_by_polars(data.select(keys))
+        for got, want in zip(fast[:4], slow[:4], strict=True):  # gid, first row, lengths, starts
+            np.testing.assert_array_equal(got, want)
+    # -0.0 and 0.0 are one instance, as in group_by
+    assert len(_group_rows(zero, keys)[2]) == 1
+
+
+def test_repeated_outcomes_are_found_in_any_layout() -> None:
+    interleaved = pl.DataFrame(
+        {
+            "event_id": [1, 2, 1, 2, 2],
+            "market": ["btts"] * 5,
+            "outcome": ["yes", "yes", "no", "no", "yes"],
+            "odds": [1.8, 1.9, 2.0, 1.9, 2.1],
+        }
+    )
+    with pytest.raises(ValidationError, match="outcome 'yes' appears 2 times"):
+        remove_margin(interleaved)
+    custom = pl.DataFrame(
+        {"event_id": [1, 2, 1, 2, 1], "outcome": ["p1", "p1", "p2", "p2", "p1"], "odds": [2.0] * 5}
+    )
+    with pytest.raises(ValidationError, match="outcome 'p1' appears 2 times"):
+        compute_overround(custom)
+    nulls = pl.DataFrame({"event_id": [1, 1, 1], "outcome": ["p1", None, None], "odds": [2.0] * 3})
+    with pytest.raises(ValidationError, match="outcome None appears 2 times"):
+        remove_margin(nulls)
+    # The same names in different instances, interleaved, are fine.
+    fine = custom.filter(pl.int_range(pl.len()) < 4)
+    assert remove_margin(fine, method="shin")["fair_prob"].sum() == pytest.approx(2.0)
+    # A known outcome of another market is still foreign in a shuffled frame.
+    foreign = interleaved.with_columns(
+        outcome=pl.Series(["yes", "no", "no", "yes", "home"]), event_id=pl.Series([1, 2, 1, 2, 3])
+    )
+    with pytest.raises(ValidationError, match="'home' is not an outcome of market 'btts'"):
+        remove_margin(foreign[[4, 0, 2, 1, 3]])
+
+
+@pytest.mark.parametrize("method", ITERATIVE)
+def test_root_on_the_analytic_bound_and_tiny_tolerance(method: str) -> None:
+    # Equal odds put the power root exactly on its analytic upper bound.
+    out = remove_margin(markets_frame([[1.86, 1.86], [2.9, 2.9, 2.9], [1.5, 2.74]]), method=method)
+    assert not out["not_converged"].any()
+    np.testing.assert_allclose(out["fair_prob"].to_numpy()[:5], [1 / 2] * 2 + [1 / 3] * 3)
+    # A tolerance below float resolution stops on a collapsed bracket, not at max_iter.
+    frame = ragged_frame(random_markets(8, 100))
+    start = time.perf_counter()
+    out = remove_margin(frame, method=method, tol=1e-18)
+    assert time.perf_counter() - start < 5.0
+    assert not out["not_converged"].any()
+    sums = out.group_by("event_id").agg(pl.col("fair_prob").sum())["fair_prob"].to_numpy()
+    assert np.max(np.abs(sums - 1.0)) < 1e-14
