@@ -312,6 +312,10 @@ class _SourceLoader:
                 counts, mapping = self._resolve_and_insert_snapshots(cursor, snapshots, run_id)
             clock.lap("dimensions and snapshots")
             rows_loaded = self._write_pass(cursor, mapping) if mapping.height else 0
+            if mapping.height:
+                # Fresh statistics for the planner (autovacuum would be minutes late):
+                # the snapshot table is small next to the prices, so this is cheap.
+                cursor.execute("ANALYZE odds_snapshots")
             clock.lap("write prices")
             rejected = self.rejected_rows + self.excluded_rows
             result = LoadResult(
