@@ -37,7 +37,11 @@ def at(minutes: float) -> datetime:
 
 @pytest.fixture(scope="module")
 def sample() -> pl.DataFrame:
-    frame = generate_sample(days=1, events_per_day=10, seed=1)
+    # A fixed start: with the default (now − 1 day) the number of matches in the window
+    # depends on the time of day.
+    frame = generate_sample(
+        start=datetime(2026, 11, 1, tzinfo=UTC), days=1, events_per_day=10, seed=1
+    )
     event_id = pl.struct("home_team", "away_team", "kickoff").rank("dense").cast(pl.Int64)
     return frame.with_columns(event_id=event_id)
 
