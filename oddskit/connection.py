@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import threading
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -41,6 +42,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("oddskit")
 
 UrlSource = Literal["argument", "ODDSKIT_DATABASE_URL", "DATABASE_URL", "embedded"]
+
+#: Session settings of the read connection (:meth:`Database.adbc_reader`).
+READER_SETTINGS = ("SET jit = off",)
 
 #: Name of the database oddskit creates inside the embedded server.
 EMBEDDED_DATABASE = "oddskit"
@@ -177,6 +181,8 @@ class Database:
     url: str = field(repr=False)
     source: UrlSource = "argument"
     _engine: sa.Engine | None = field(default=None, init=False, repr=False)
+    _reader: AdbcConnection | None = field(default=None, init=False, repr=False)
+    _reader_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._url = _normalise(self.url)
@@ -244,36 +250,103 @@ class Database:
         message = " ".join(str(detail).split())
         return DatabaseError(mask_secrets(f"{what}: {message}", self._url))
 
+    def _open_adbc(
+        self, *, autocommit: bool = False, settings: tuple[str, ...] = ()
+    ) -> AdbcConnection:
+        """A new ADBC connection whose session runs in UTC (plus ``SET`` statements)."""
+        import adbc_driver_postgresql.dbapi as adbc
+
+        try:
+            conn = adbc.connect(self.libpq_url, autocommit=autocommit)
+        except Exception as exc:
+            raise self.error(f"Cannot open an ADBC connection to {self.masked_url}", exc) from None
+        try:
+            with conn.cursor() as cur:
+                for statement in ("SET TimeZone = 'UTC'", *settings):
+                    cur.execute(statement)
+            if not autocommit:
+                conn.commit()
+        except Exception:
+            conn.close()
+            raise
+        return conn
+
     @contextmanager
     def adbc(self) -> Iterator[AdbcConnection]:
-        """Open an ADBC connection (Arrow in, Arrow out) in UTC; closed on exit.
+        """Open a new ADBC connection (Arrow in, Arrow out) in UTC; closed on exit.
+
+        The connection is in a transaction until ``commit()``; the loader uses one per
+        file. For read-only queries use :meth:`adbc_reader`, which is opened once.
 
         Example:
             >>> with connect() as db, db.adbc() as conn:  # doctest: +SKIP
             ...     conn.cursor().execute("SELECT 1")
         """
-        import adbc_driver_postgresql.dbapi as adbc
-
+        conn = self._open_adbc()
         try:
-            conn = adbc.connect(self.libpq_url)
-        except Exception as exc:
-            raise self.error(f"Cannot open an ADBC connection to {self.masked_url}", exc) from None
-        try:
-            with conn.cursor() as cur:
-                cur.execute("SET TimeZone = 'UTC'")
-            conn.commit()
             yield conn
         finally:
             conn.close()
 
+    @contextmanager
+    def adbc_reader(self) -> Iterator[AdbcConnection]:
+        """The ADBC connection for read queries: opened once, kept until :meth:`close`.
+
+        Opening an ADBC connection costs about 100 ms (the driver reads the server's
+        type catalogue), so the query helpers share this one. It runs in autocommit
+        mode: each statement is its own transaction and nothing holds locks between
+        calls (partition maintenance is never blocked by an idle notebook). JIT
+        compilation is off in its session: over dozens of daily partitions PostgreSQL's
+        cost estimates trigger it for queries that then run in milliseconds, and the
+        compilation alone took ~180 ms of a 230 ms odds-history query (measured on 30
+        days of data; see ``benchmarks/results/queries.md``). When it is
+        already in use (a nested call, another thread) a temporary connection is opened
+        instead; after an error it is closed and the next call opens a new one.
+
+        Example:
+            >>> with connect() as db, db.adbc_reader() as conn:  # doctest: +SKIP
+            ...     conn.cursor().execute("SELECT 1")
+        """
+        if not self._reader_lock.acquire(blocking=False):
+            conn = self._open_adbc(autocommit=True, settings=READER_SETTINGS)
+            try:
+                yield conn
+            finally:
+                conn.close()
+            return
+        try:
+            if self._reader is None:
+                self._reader = self._open_adbc(autocommit=True, settings=READER_SETTINGS)
+            try:
+                yield self._reader
+            except BaseException:
+                self._close_reader()  # its state is unknown (broken link, half-read result)
+                raise
+        finally:
+            self._reader_lock.release()
+
+    def _close_reader(self) -> None:
+        if self._reader is not None:
+            try:
+                self._reader.close()
+            except Exception:  # already broken: nothing left to release
+                log.debug("closing the ADBC reader failed", exc_info=True)
+            self._reader = None
+
     def close(self) -> None:
-        """Dispose of the engine's pooled connections."""
+        """Close the ADBC reader and dispose of the engine's pooled connections."""
+        with self._reader_lock:
+            self._close_reader()
         if self._engine is not None:
             self._engine.dispose()
             self._engine = None
 
     def __enter__(self) -> Database:
         return self
+
+    def __del__(self) -> None:  # a notebook rarely closes its Database: release the reader
+        if getattr(self, "_reader", None) is not None:
+            self._close_reader()
 
     def __exit__(self, *exc_info: Any) -> None:
         self.close()

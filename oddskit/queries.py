@@ -262,7 +262,7 @@ class _Query:
 def _run(db: Database, query: _Query, schema: pl.Schema, what: str) -> pl.DataFrame:
     """Execute ``query`` over ADBC and return its Arrow result as a frame of ``schema``."""
     try:
-        with db.adbc() as conn, conn.cursor() as cursor:
+        with db.adbc_reader() as conn, conn.cursor() as cursor:
             cursor.execute(query.sql, parameters=query.parameters())
             table = cursor.fetch_arrow_table()
     except OddskitError:
@@ -280,7 +280,7 @@ def _run(db: Database, query: _Query, schema: pl.Schema, what: str) -> pl.DataFr
 def _explain(db: Database, query: _Query, *, analyze: bool = False) -> str:
     """The plan PostgreSQL uses for ``query`` with its bound values (for tests and tuning)."""
     options = "ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF" if analyze else "COSTS OFF"
-    with db.adbc() as conn, conn.cursor() as cursor:
+    with db.adbc_reader() as conn, conn.cursor() as cursor:
         # Without parameters ADBC wraps a query in COPY (...) TO STDOUT, which EXPLAIN refuses.
         cursor.adbc_statement.set_options(**{"adbc.postgresql.use_copy": "false"})
         cursor.execute(f"EXPLAIN ({options})\n{query.sql}", parameters=query.parameters())

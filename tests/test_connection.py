@@ -95,6 +95,60 @@ def test_engine_and_adbc_sessions_run_in_utc(make_database, server: str) -> None
         assert cur.fetch_arrow_table().to_pydict() == {"answer": [42]}
 
 
+def _backend_state(db: Database, pid: int) -> str | None:
+    with db.engine.connect() as conn:
+        return conn.exec_driver_sql(
+            "SELECT state FROM pg_stat_activity WHERE pid = %(pid)s", {"pid": pid}
+        ).scalar_one_or_none()
+
+
+def test_adbc_reader_is_reused_and_holds_no_transaction(make_database) -> None:
+    db = make_database("system")
+    with db.adbc_reader() as first, first.cursor() as cur:
+        cur.execute(
+            "SELECT pg_backend_pid() AS pid, current_setting('TimeZone') AS tz, "
+            "current_setting('jit') AS jit"
+        )
+        pid, tz, jit = cur.fetchone()
+    assert (tz, jit) == ("UTC", "off")
+    with db.adbc_reader() as second, second.cursor() as cur:
+        cur.execute("SELECT pg_backend_pid() AS pid")
+        assert cur.fetchone() == (pid,)  # the same server session: no new connection
+    assert second is first
+    # Autocommit: between calls the session is idle, not "idle in transaction" holding
+    # locks that would block partition maintenance.
+    assert _backend_state(db, pid) == "idle"
+    db.close()
+    assert _backend_state(db, pid) is None  # closed with the Database
+
+
+def test_adbc_reader_nested_use_gets_its_own_connection(make_database) -> None:
+    db = make_database("embedded")
+    with db.adbc_reader() as outer, db.adbc_reader() as inner:
+        assert inner is not outer
+        with outer.cursor() as a, inner.cursor() as b:
+            a.execute("SELECT pg_backend_pid() AS pid")
+            b.execute("SELECT pg_backend_pid() AS pid")
+            assert a.fetchone() != b.fetchone()
+    with db.adbc_reader() as again:
+        assert again is outer  # the shared one is still the shared one
+
+
+def test_adbc_reader_recovers_after_an_error(make_database) -> None:
+    db = make_database("system")
+    with db.adbc_reader() as conn, conn.cursor() as cur:
+        cur.execute("SELECT pg_backend_pid() AS pid")
+        (pid,) = cur.fetchone()
+    with db.engine.connect() as admin:
+        admin.exec_driver_sql("SELECT pg_terminate_backend(%(pid)s)", {"pid": pid})
+    with pytest.raises(Exception), db.adbc_reader() as conn, conn.cursor() as cur:
+        cur.execute("SELECT 1 AS one")
+        cur.fetchall()
+    with db.adbc_reader() as conn, conn.cursor() as cur:  # a new connection, working
+        cur.execute("SELECT pg_backend_pid() AS pid")
+        assert cur.fetchone() != (pid,)
+
+
 def test_close_disposes_engine(make_database) -> None:
     db = make_database("embedded")
     with db:
