@@ -67,23 +67,34 @@ import io
 import json
 import math
 import os
-import platform
 import re
 import resource
-import secrets
-import shlex
 import shutil
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+from common import (
+    DEFAULT_URL,
+    autocommit,
+    busy,
+    code_line,
+    create_database,
+    database_of,
+    drop_database,
+    log,
+    machine_info,
+    masked,
+    was_busy,
+    with_database,
+    write_results,
+)
+
 DEFAULT_OUT = Path(__file__).resolve().parent / "results"
 PRICE_COLUMNS = ("snapshot_id", "captured_at", "market", "line", "outcome", "odds")
 BARE = "bench_prices"
@@ -97,15 +108,23 @@ RSS_GROWTH_TOLERANCE = 0.05  # "no more at 10M than at 5M": allow 5 % measuremen
 PANDAS_CHUNKSIZE = 1_000  # the fastest of 500-10,000 in a trial (1,000-1,600 rows/s all)
 CSV_BATCH_ROWS = 100_000
 SAMPLE_ROWS_PER_DAY = 600_000  # conservative; the generator gives about 1.2M a day
+#: Server settings recorded in the report header.
+LOAD_SETTINGS = (
+    "shared_buffers",
+    "max_wal_size",
+    "synchronous_commit",
+    "wal_level",
+    "maintenance_work_mem",
+    "work_mem",
+    "fsync",
+    "full_page_writes",
+    "max_parallel_maintenance_workers",
+    "wal_compression",
+)
 
 # --------------------------------------------------------------------------------------
 # Small helpers
 # --------------------------------------------------------------------------------------
-
-
-def log(message: str) -> None:
-    stamp = dt.datetime.now().strftime("%H:%M:%S")
-    print(f"[{stamp}] {message}", file=sys.stderr, flush=True)
 
 
 def maxrss_bytes() -> int:
@@ -119,41 +138,6 @@ def fmt_bytes(n: float | None) -> str:
 
 def fmt_rate(n: float | None) -> str:
     return "n/a" if n is None else f"{n:,.0f}"
-
-
-def with_database(url: str, database: str) -> str:
-    """``url`` pointing at ``database``, in the plain ``postgresql://`` form."""
-    from sqlalchemy.engine import make_url
-
-    return (
-        make_url(url)
-        .set(drivername="postgresql", database=database)
-        .render_as_string(hide_password=False)
-    )
-
-
-def masked(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)
-
-
-def busy(url: str) -> dict[str, Any]:
-    """How busy the machine and the server are right now (other work skews timings)."""
-    with autocommit(url) as conn:
-        others = conn.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' "
-            "AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
-        ).fetchone()[0]
-    return {"loadavg_1m": os.getloadavg()[0], "other_active_sessions": others}
-
-
-@contextmanager
-def autocommit(url: str) -> Iterator[Any]:
-    import psycopg
-
-    with psycopg.connect(url, autocommit=True, options="-c TimeZone=UTC") as conn:
-        yield conn
 
 
 # --------------------------------------------------------------------------------------
@@ -323,32 +307,6 @@ def run_loader(path: Path, url: str, label: str) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------
 # Databases and data
 # --------------------------------------------------------------------------------------
-
-
-def create_database(admin_url: str, created: list[str]) -> str:
-    from psycopg import sql
-
-    name = f"oddskit_bench_{secrets.token_hex(4)}"
-    with autocommit(admin_url) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    created.append(name)
-    url = with_database(admin_url, name)
-    from oddskit import migrate
-    from oddskit.connection import Database
-
-    with Database(url) as db:
-        migrate(db)
-    log(f"created and migrated database {name}")
-    return url
-
-
-def drop_database(admin_url: str, name: str) -> None:
-    from psycopg import sql
-
-    with autocommit(admin_url) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
 
 
 def write_file(folder: Path, rows: int, seed: int) -> dict[str, Any]:
@@ -622,76 +580,6 @@ def partition_backend(url: str) -> str:
     return f"pg_partman {partman[0]}" if partman else "native partitioning (no pg_partman)"
 
 
-def machine_info(url: str) -> dict[str, Any]:
-    from importlib.metadata import version
-
-    def pkg(name: str) -> str | None:
-        try:
-            return version(name)
-        except Exception:
-            return None
-
-    cpu = "unknown"
-    mem_total = None
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                mem_total = int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    with autocommit(url) as conn:
-        server = conn.execute("SELECT version()").fetchone()[0]
-        settings = dict(
-            conn.execute(
-                "SELECT name, setting || coalesce(unit, '') FROM pg_settings WHERE name IN "
-                "('shared_buffers', 'max_wal_size', 'synchronous_commit', 'wal_level', "
-                "'maintenance_work_mem', 'work_mem', 'fsync', 'full_page_writes', "
-                "'max_parallel_maintenance_workers', 'wal_compression')"
-            ).fetchall()
-        )
-    repo = Path(__file__).resolve().parent.parent
-    git = {}
-    for key, args in {
-        "head": ["git", "rev-parse", "--short", "HEAD"],
-        "dirty_oddskit": ["git", "status", "--porcelain", "--", "oddskit"],
-    }.items():
-        try:
-            git[key] = subprocess.run(
-                args, cwd=repo, capture_output=True, text=True, check=True
-            ).stdout.rstrip("\n")
-        except Exception:
-            git[key] = None
-    return {
-        "date_utc": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "command": shlex.join(["python", *sys.argv]),
-        "nproc": len(os.sched_getaffinity(0)),
-        "cpu": cpu,
-        "ram_bytes": mem_total,
-        "platform": platform.platform(),
-        "postgresql": server,
-        "postgresql_settings": settings,
-        "python": platform.python_version(),
-        "versions": {
-            name: pkg(name)
-            for name in (
-                "oddskit",
-                "polars",
-                "pyarrow",
-                "adbc-driver-postgresql",
-                "adbc-driver-manager",
-                "psycopg",
-                "pandas",
-                "SQLAlchemy",
-            )
-        },
-        "git": git,
-    }
-
-
 # --------------------------------------------------------------------------------------
 # Report
 # --------------------------------------------------------------------------------------
@@ -789,8 +677,6 @@ def render_markdown(report: dict[str, Any]) -> str:
     runs = (first, reload, base["a"], base["b"], base["c"], base["d"])
     versions = ", ".join(f"{k} {v}" for k, v in m["versions"].items() if v)
     settings = ", ".join(f"{k}={v}" for k, v in sorted(m["postgresql_settings"].items()))
-    dirty = [line[3:] for line in (m["git"].get("dirty_oddskit") or "").splitlines()]
-    dirty_text = f"; uncommitted changes in {', '.join(dirty)}" if dirty else ""
     out = [
         "# Bulk-load benchmark",
         "",
@@ -800,7 +686,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"{m['platform']}",
         f"- PostgreSQL: {m['postgresql']}; partitions by {m['partition_backend']}; {settings}",
         f"- Python {m['python']}; {versions}",
-        f"- Loader code: git {m['git'].get('head')}{dirty_text}",
+        f"- Loader code: {code_line(m)}",
         f"- Data: `write_sample(rows={data['rows']:,}, seed={data['seed']})` Parquet, "
         f"{data['bytes'] / 1e6:,.1f} MB, {data['events']:,} events, captured "
         f"{data['first_captured_at'][:16]} to {data['last_captured_at'][:16]} UTC "
@@ -908,9 +794,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         )
         + ".",
     ]
-    if any(r["busy_before"]["loadavg_1m"] > m["nproc"] / 2 for r in runs) or any(
-        r["busy_before"]["other_active_sessions"] for r in runs
-    ):
+    if was_busy((r["busy_before"] for r in runs), m["nproc"]):
         out.append(
             f"- **Warning: the machine ({m['nproc']} cores) or the server was busy with other "
             "work during this run; absolute rates and ratios are noisy. Re-run on a quiet "
@@ -930,12 +814,12 @@ def parse_sizes(text: str) -> list[int]:
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     run_started = time.perf_counter()
-    admin_url = with_database(args.url, _database_of(args.url))
+    admin_url = with_database(args.url, database_of(args.url))
     created: list[str] = []
     folder = Path(tempfile.mkdtemp(prefix="oddskit_bench_"))
     folder.chmod(0o777)  # the server's OS user writes and reads the binary COPY file here
     try:
-        machine = machine_info(admin_url)
+        machine = machine_info(admin_url, LOAD_SETTINGS)
         url = create_database(admin_url, created)
         machine["partition_backend"] = partition_backend(url)
         data = write_file(folder, args.rows, args.seed)
@@ -996,12 +880,6 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     return report
 
 
-def _database_of(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).database or "postgres"
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=5_000_000, help="rows of the sample file")
@@ -1029,12 +907,8 @@ def main(argv: list[str] | None = None) -> int:
 
     log(f"database server: {masked(args.url)}")
     report = run(args)
-    args.out.mkdir(parents=True, exist_ok=True)
     markdown = render_markdown(report)
-    (args.out / "load.md").write_text(markdown, encoding="utf-8")
-    (args.out / "load.json").write_text(
-        json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8"
-    )
+    write_results(args.out, "load", markdown, report)
     print(markdown)
     log(f"results written to {args.out / 'load.md'} and {args.out / 'load.json'}")
     return 0

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import adbc_driver_manager as adbc_errors
 import pytest
 
 import oddskit
@@ -141,7 +142,11 @@ def test_adbc_reader_recovers_after_an_error(make_database) -> None:
         (pid,) = cur.fetchone()
     with db.engine.connect() as admin:
         admin.exec_driver_sql("SELECT pg_terminate_backend(%(pid)s)", {"pid": pid})
-    with pytest.raises(Exception), db.adbc_reader() as conn, conn.cursor() as cur:
+    with (
+        pytest.raises(adbc_errors.OperationalError),
+        db.adbc_reader() as conn,
+        conn.cursor() as cur,
+    ):
         cur.execute("SELECT 1 AS one")
         cur.fetchall()
     with db.adbc_reader() as conn, conn.cursor() as cur:  # a new connection, working
