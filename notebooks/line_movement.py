@@ -32,7 +32,7 @@ import plotly.express as px
 import polars as pl
 
 import oddskit
-from oddskit.demo import ensure_demo_data
+from oddskit.demo import open_demo_database
 from oddskit.movement import (
     closing_line_value,
     detect_steam,
@@ -43,11 +43,7 @@ from oddskit.movement import (
 )
 from oddskit.plots import bookmaker_colors, plot_line_movement, plot_vs_market
 
-db = oddskit.connect()
-print(db.description)
-oddskit.migrate(db)
-seeded = ensure_demo_data(db, days=2, events_per_day=30, progress=False)
-print(seeded or "The database already holds recent odds; nothing generated.")
+db = open_demo_database(days=2, events_per_day=30)
 
 # %% [markdown]
 # ## The history of the 1x2 market

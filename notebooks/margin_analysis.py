@@ -34,7 +34,7 @@ import plotly.express as px
 import polars as pl
 
 import oddskit
-from oddskit.demo import ensure_demo_data
+from oddskit.demo import open_demo_database
 from oddskit.margins import METHODS, compare_methods, compute_overround, remove_margin
 from oddskit.markets import MARKET_OUTCOMES
 from oddskit.plots import (
@@ -45,11 +45,7 @@ from oddskit.plots import (
     plot_vs_market,
 )
 
-db = oddskit.connect()
-print(db.description)
-oddskit.migrate(db)
-seeded = ensure_demo_data(db, days=2, events_per_day=30, progress=False)
-print(seeded or "The database already holds recent odds; nothing generated.")
+db = open_demo_database(days=2, events_per_day=30)
 
 # %% [markdown]
 # ## The data

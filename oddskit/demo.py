@@ -31,7 +31,14 @@ from oddskit.report import ReportData, collect_report_data, summary_lines, write
 from oddskit.sample import DEFAULT_BOOKMAKERS, SampleSummary, write_sample
 from oddskit.schema import migrate
 
-__all__ = ["DEFAULT_DAYS", "DEFAULT_EVENTS_PER_DAY", "DemoSummary", "ensure_demo_data", "run_demo"]
+__all__ = [
+    "DEFAULT_DAYS",
+    "DEFAULT_EVENTS_PER_DAY",
+    "DemoSummary",
+    "ensure_demo_data",
+    "open_demo_database",
+    "run_demo",
+]
 
 #: Default size of the demo data: days of snapshots ending now, and matches per day.
 DEFAULT_DAYS = 3
@@ -92,6 +99,39 @@ def ensure_demo_data(
             Path(folder), days=days, events_per_day=events_per_day, seed=seed
         )
         return load(sample.path, db=db, progress=progress)
+
+
+def open_demo_database(
+    url: str | None = None,
+    *,
+    days: int = DEFAULT_DAYS,
+    events_per_day: int = DEFAULT_EVENTS_PER_DAY,
+    echo: Echo = print,
+) -> Database:
+    """Connect, migrate and seed when needed: the first cell of the example notebooks.
+
+    Uses :func:`oddskit.connect` (``url``, else the environment, else the embedded
+    server), brings the schema to the latest revision and calls
+    :func:`ensure_demo_data`; says through ``echo`` which database it is and whether
+    sample data was loaded.
+
+    Example:
+        >>> db = open_demo_database(days=2, events_per_day=30)  # doctest: +SKIP
+        postgresql://postgres@.../oddskit (embedded local server)
+        Seeded with sample data: 125,664 rows read, 125,664 new, 0 already present
+    """
+    db = connect(url)
+    echo(db.description)
+    migrate(db)
+    report = ensure_demo_data(db, days=days, events_per_day=events_per_day, progress=False)
+    if report is None:
+        echo("The database already holds recent odds; nothing generated.")
+    else:
+        echo(
+            f"Seeded with sample data: {report.rows_read:,} rows read, "
+            f"{report.rows_loaded:,} new, {report.rows_present:,} already present"
+        )
+    return db
 
 
 @dataclass(frozen=True, eq=False)

@@ -2,19 +2,37 @@
 
 Each source (a file, or an Arrow/Polars object) is loaded in **one transaction** on
 one ADBC connection, so it is loaded whole or not at all; a killed loader leaves
-nothing of its file behind. The source is read twice, in bounded batches:
+nothing of its file behind. Sources are read in bounded batches, and the steps for
+the rows of a batch are always the same:
 
-1. *validate*: every row is parsed and checked (:mod:`oddskit.validation`); the
-   distinct snapshots (bookmaker × bookmaker event × captured_at) are kept — about
-   one row in thirty.
-2. The snapshots go to a temporary table; under a transaction-scoped advisory lock
-   that serialises loaders, set-based SQL creates the new sports, tournaments,
-   bookmakers and events, links bookmaker event ids, records reschedules, and
-   inserts the snapshots with ``ON CONFLICT DO NOTHING``, returning the ids of the
-   new ones.
-3. *write*: the rows of new snapshots get their snapshot id and are streamed into
-   ``market_odds`` with ``adbc_ingest`` (binary COPY). When every snapshot was
-   already present, this pass is skipped: a reload reads and checks, then stops.
+* *check*: every row is parsed and checked (:mod:`oddskit.validation`); its
+  distinct snapshots (bookmaker × bookmaker event × captured_at) are kept — about
+  one row in thirty;
+* *dimensions and snapshots*: one row per bookmaker event and the snapshot keys go
+  to temporary tables; under a transaction-scoped advisory lock that serialises
+  loaders, set-based SQL creates the new sports, tournaments, bookmakers and events,
+  links bookmaker event ids, records reschedules, and inserts the snapshots with
+  ``ON CONFLICT DO NOTHING``, returning the ids of the new ones;
+* *write*: the rows of new snapshots get their snapshot id and are streamed into
+  ``market_odds`` with ``adbc_ingest`` (binary COPY).
+
+How the steps are scheduled depends on ``on_error``:
+
+* ``"raise"`` (the default) — **one pass**. Any problem refuses the whole source, so
+  each batch is written as soon as it has been checked, while worker threads read
+  and check the next ones: the client's checking overlaps the server's writing. The
+  source's time span is read first (only ``captured_at``) so that its partitions
+  exist before the transaction starts. At the first problem of any kind the
+  transaction is rolled back and the source is loaded again in two passes, which
+  report every problem.
+* ``"skip"`` — **two passes**. Pass 1 checks every row and collects the snapshots,
+  dropping bad rows and conflicting events (written to the rejects file); the
+  dimensions and snapshots are then resolved once; pass 2 reads the source again
+  and writes the prices of the new snapshots. When every snapshot was already
+  present, pass 2 is skipped.
+
+A file loaded before (same SHA-256, all its snapshots still stored) is recognised
+from its snapshot keys alone and reported as already present.
 
 Idempotency is decided per snapshot: a snapshot that is already stored keeps the
 prices it was stored with. Partitions for the data's days are created (committed)
@@ -53,16 +71,19 @@ from oddskit.sources import (
     Source,
     iter_batches,
     read_header,
+    replayable,
     resolve_sources,
     total_rows,
 )
 from oddskit.validation import (
     ERROR_SCHEMA,
+    FUTURE_TOLERANCE,
     INPUT_COLUMNS,
     PRICE_KEY,
     check_header,
     format_errors,
     parse_prices,
+    parse_timestamps,
     validate_batch,
 )
 
@@ -73,6 +94,15 @@ LOAD_LOCK_KEY = 0x0DD5_10AD
 
 SNAPSHOT_KEY = ["bookmaker", "bookmaker_event_id", "captured_at"]
 EVENT_KEY = ["bookmaker", "bookmaker_event_id"]
+EVENT_ATTRIBUTES = [
+    "sport",
+    "country",
+    "tournament",
+    "sportradar_id",
+    "home_team",
+    "away_team",
+    "kickoff",
+]
 SNAPSHOT_COLUMNS = [
     "row",
     "bookmaker",
@@ -283,7 +313,8 @@ class _SourceLoader:
             header = read_header(self.source, delimiter=self.delimiter)
             check_header(header, source=self.source.name)
             self.columns = [name for name in header if name in INPUT_COLUMNS]
-            result = self._load(run_id, started)
+            with replayable(self.source) as self.source:
+                result = self._load(run_id, started)
         except BaseException as exc:
             self._fail_run(run_id, exc)
             raise
@@ -293,6 +324,8 @@ class _SourceLoader:
         clock = _Stopwatch(started)
         if (reloaded := self._reload_shortcut(run_id, started, clock)) is not None:
             return reloaded
+        if self.on_error == "raise" and (loaded := self._one_pass(run_id, started, clock)):
+            return loaded
         snapshots, rows_read = self._validate_pass()
         clock.lap("check")
         if self.on_error == "raise" and self.error_count:
@@ -405,6 +438,145 @@ class _SourceLoader:
             conn.commit()
         return result
 
+    # -- one pass: check and write each batch (on_error="raise") ------------------------
+
+    def _one_pass(self, run_id: int, started: float, clock: _Stopwatch) -> LoadResult | None:
+        """Check and write in a single pass; ``None`` (nothing committed) at any problem.
+
+        With ``on_error="raise"`` any problem refuses the whole source, so a batch can
+        be written as soon as it has been checked: its new snapshots are resolved and
+        inserted, then its prices COPYed, while worker threads read and check the next
+        batches — the client's checking overlaps the server's writing instead of coming
+        before it. The partitions for the source's time span are made first (the load's
+        transaction must not create them: it would hold the parent tables' locks for the
+        whole load). At the first problem of any kind the transaction is rolled back and
+        ``None`` returned: the two-pass path then reports every problem as usual.
+        """
+        span = self._captured_span()
+        if span is None:
+            return None
+        created_partitions = ensure_partitions(self.db, *span)
+        clock.lap("partitions")
+        rows_read = loaded = 0
+        counts = {"new_events": 0, "new_bookmakers": 0, "rescheduled_events": 0}
+        created = pl.DataFrame()  # snapshot key → id of the snapshots this load inserted
+        with self.db.adbc() as conn:
+            cursor = conn.cursor()
+            cursor.execute("SELECT pg_advisory_xact_lock($1)", parameters=(LOAD_LOCK_KEY,))
+            clock.lap("wait for other loaders")
+            with _progress(self.show_progress, "loading", total_rows(self.source)) as advance:
+                for checked in self._checked_batches():
+                    if checked is None:
+                        return None
+                    rows_read += checked.rows
+                    if checked.fresh.height:
+                        try:
+                            new_counts, mapping = self._resolve_and_insert_snapshots(
+                                cursor, checked.fresh, run_id, refuse=_Fallback, analyze=False
+                            )
+                        except _Fallback:
+                            return None
+                        for name, value in new_counts.items():
+                            counts[name] += value
+                        created = pl.concat([created, mapping]) if created.height else mapping
+                    if created.height:
+                        prices = (
+                            checked.prices.join(created, on=SNAPSHOT_KEY, how="inner")
+                            .select(PRICE_SCHEMA.names)
+                            .sort("snapshot_id")
+                        )
+                        if prices.height:
+                            cursor.adbc_ingest(
+                                "market_odds", prices.to_arrow().cast(PRICE_SCHEMA), mode="append"
+                            )
+                            loaded += prices.height
+                    advance(checked.rows)
+            if rows_read == 0:
+                return None  # the two-pass path says what is wrong with an empty source
+            if created.height:
+                cursor.execute("ANALYZE odds_snapshots")  # see _load
+            clock.lap("check and write")
+            result = LoadResult(
+                source=self.source.name,
+                run_id=run_id,
+                rows_read=rows_read,
+                rows_loaded=loaded,
+                rows_present=rows_read - loaded,
+                rows_rejected=0,
+                snapshots_new=created.height,
+                snapshots_present=checked.snapshots_seen - created.height,
+                new_events=counts["new_events"],
+                new_bookmakers=counts["new_bookmakers"],
+                rescheduled_events=counts["rescheduled_events"],
+                partitions_created=tuple(created_partitions),
+                seconds=time.perf_counter() - started,
+                timings=clock.laps,
+            )
+            self._finish_run(cursor, run_id, result)
+            conn.commit()
+        return result
+
+    def _captured_span(self) -> tuple[datetime, datetime] | None:
+        """The first and last ``captured_at`` (within retention and the future tolerance)
+        of the source, reading only that column; ``None`` when it has none."""
+        earliest = self.now - timedelta(days=self.retention_days) if self.retention_days else None
+        latest = self.now + FUTURE_TOLERANCE
+        first = last = None
+        for batch in iter_batches(
+            self.source,
+            columns=["captured_at"],
+            batch_rows=self.batch_rows,
+            delimiter=self.delimiter,
+        ):
+            times = parse_timestamps(batch.frame["captured_at"]).drop_nulls()
+            times = times.filter(times <= latest)
+            if earliest is not None:
+                times = times.filter(times >= earliest)
+            if times.len():
+                low, high = times.min(), times.max()
+                first = low if first is None else min(first, low)
+                last = high if last is None else max(last, high)
+        if first is None or last is None:
+            return None
+        return first, last + timedelta(microseconds=1)
+
+    def _checked_batches(self) -> Iterator[_CheckedBatch | None]:
+        """The source checked batch by batch, ahead of the writer, for :meth:`_one_pass`.
+
+        One worker thread reads, another checks each batch and keeps the snapshots seen
+        so far; ``None`` is yielded (and nothing after it) at the first problem.
+        """
+        batches = iter_batches(
+            self.source, columns=self.columns, batch_rows=self.batch_rows, delimiter=self.delimiter
+        )
+
+        def checked() -> Iterator[_CheckedBatch | None]:
+            known = pl.DataFrame()  # every snapshot seen so far, with its description
+            for batch in _prefetch(batches):
+                valid, errors = validate_batch(
+                    batch.frame, now=self.now, retention_days=self.retention_days
+                )
+                if errors.height or batch.problems:
+                    yield None
+                    return
+                part = _owned(
+                    valid.select(SNAPSHOT_COLUMNS).unique(SNAPSHOT_COLUMNS[1:], keep="first")
+                )
+                earlier = (
+                    known.join(part.select(EVENT_KEY).unique(), on=EVENT_KEY, how="semi")
+                    if known.height
+                    else part.clear()
+                )
+                if _describes_events_differently(pl.concat([earlier, part])):
+                    yield None
+                    return
+                fresh = part.join(known, on=SNAPSHOT_KEY, how="anti") if known.height else part
+                known = pl.concat([known, fresh]) if known.height else fresh
+                prices = valid.select([*SNAPSHOT_KEY, *PRICE_SCHEMA.names[2:]])
+                yield _CheckedBatch(batch.frame.height, prices, fresh, known.height)
+
+        return _prefetch(checked())
+
     # -- pass 1: validate -------------------------------------------------------------
 
     def _batches(
@@ -412,13 +584,12 @@ class _SourceLoader:
     ) -> Iterator[tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]]:
         """(raw, valid, errors) per batch, with a progress bar when asked for."""
         total = total_rows(self.source)
+        batches = iter_batches(
+            self.source, columns=self.columns, batch_rows=self.batch_rows, delimiter=self.delimiter
+        )
         with _progress(self.show_progress, description, total) as advance:
-            for batch in iter_batches(
-                self.source,
-                columns=self.columns,
-                batch_rows=self.batch_rows,
-                delimiter=self.delimiter,
-            ):
+            # The next batch is read while this one is checked (-15% time for this pass).
+            for batch in _prefetch(batches):
                 valid, errors = validate_batch(
                     batch.frame, now=self.now, retention_days=self.retention_days
                 )
@@ -539,35 +710,63 @@ class _SourceLoader:
     # -- dimensions and snapshots ------------------------------------------------------
 
     def _resolve_and_insert_snapshots(
-        self, cursor: Any, snapshots: pl.DataFrame, run_id: int
+        self,
+        cursor: Any,
+        snapshots: pl.DataFrame,
+        run_id: int,
+        refuse: type[Exception] | None = None,
+        analyze: bool = True,
     ) -> tuple[dict[str, int], pl.DataFrame]:
-        staged = snapshots.to_arrow()
-        staged = staged.cast(pa.schema([f.with_type(_plain(f.type)) for f in staged.schema]))
-        cursor.adbc_ingest("_load_snapshots", staged, mode="create", temporary=True)
-        cursor.execute("ANALYZE _load_snapshots")  # temp tables have no statistics otherwise
+        """Create the dimensions ``snapshots`` need and insert the new snapshots.
+
+        Returns the counts of new bookmakers, events and reschedules and the key → id
+        of each snapshot inserted. ``refuse``: raised instead of the usual handling
+        when an event conflicts with what the database holds. ``analyze``: gather
+        statistics on the staged rows (worth it for one large set, not for each batch).
+        """
+        cursor.execute(
+            "DROP TABLE IF EXISTS _load_snapshots, _load_event_rows, _load_events, _load_conflicts"
+        )
+        # One row per bookmaker event, described by its newest snapshot; the snapshots
+        # themselves go up with just their keys.
+        events = (
+            snapshots.sort("captured_at", descending=True)
+            .group_by(EVENT_KEY, maintain_order=True)
+            .agg(
+                *(pl.col(name).first() for name in EVENT_ATTRIBUTES),
+                pl.col("captured_at").first().alias("latest_captured_at"),
+                pl.col("row").min(),
+            )
+        )
+        _stage(cursor, "_load_event_rows", events)
+        _stage(cursor, "_load_snapshots", snapshots.select("row", *SNAPSHOT_KEY))
+        if analyze:  # temp tables have no statistics otherwise
+            cursor.execute("ANALYZE _load_event_rows")
+            cursor.execute("ANALYZE _load_snapshots")
         counts = {}
         counts["new_bookmakers"] = _rowcount(
             cursor,
-            "INSERT INTO bookmakers (name) SELECT DISTINCT bookmaker FROM _load_snapshots "
+            "INSERT INTO bookmakers (name) SELECT DISTINCT bookmaker FROM _load_event_rows "
             "ON CONFLICT (name) DO NOTHING RETURNING id",
         )
         _rowcount(
             cursor,
-            "INSERT INTO sports (name) SELECT DISTINCT sport FROM _load_snapshots "
+            "INSERT INTO sports (name) SELECT DISTINCT sport FROM _load_event_rows "
             "ON CONFLICT (name) DO NOTHING RETURNING id",
         )
         _rowcount(
             cursor,
             "INSERT INTO tournaments (sport_id, country, name) "
-            "SELECT DISTINCT s.id, l.country, l.tournament FROM _load_snapshots l "
+            "SELECT DISTINCT s.id, l.country, l.tournament FROM _load_event_rows l "
             "JOIN sports s ON s.name = l.sport "
             "ON CONFLICT ON CONSTRAINT uq_tournaments_sport_id_country_name "
             "DO NOTHING RETURNING id",
         )
         for statement in _EVENT_STATEMENTS:
             cursor.execute(statement)
-        cursor.execute("ANALYZE _load_events")
-        self._check_events_against_database(cursor)
+        if analyze:
+            cursor.execute("ANALYZE _load_events")
+        self._check_events_against_database(cursor, refuse)
         cursor.execute(_INSERT_NEW_EVENTS)
         cursor.execute("SELECT count(DISTINCT event_id) FROM _load_events WHERE is_new")
         counts["new_events"] = cursor.fetchone()[0]
@@ -578,12 +777,16 @@ class _SourceLoader:
         assert isinstance(mapping, pl.DataFrame)
         return counts, mapping.with_columns(pl.col("captured_at").dt.convert_time_zone("UTC"))
 
-    def _check_events_against_database(self, cursor: Any) -> None:
+    def _check_events_against_database(
+        self, cursor: Any, refuse: type[Exception] | None = None
+    ) -> None:
         cursor.execute(_CONFLICTS_WITH_DATABASE)
         conflicts = pl.from_arrow(cursor.fetch_arrow_table())
         assert isinstance(conflicts, pl.DataFrame)
         if not conflicts.height:
             return
+        if refuse is not None:
+            raise refuse
         errors = conflicts.select(
             pl.col("row").cast(pl.Int64),
             pl.lit("home_team").alias("column"),
@@ -781,6 +984,47 @@ class _SourceLoader:
             pass
 
 
+@dataclass(frozen=True)
+class _CheckedBatch:
+    """A batch that passed every check, ready for :meth:`_SourceLoader._one_pass`."""
+
+    rows: int
+    prices: pl.DataFrame  # snapshot key and price columns of its valid rows
+    fresh: pl.DataFrame  # its snapshots not seen in earlier batches (SNAPSHOT_COLUMNS)
+    snapshots_seen: int  # distinct snapshots in this batch and the ones before
+
+
+class _Fallback(Exception):
+    """The one-pass load met a problem: roll back and load in two passes instead."""
+
+
+def _describes_events_differently(snapshots: pl.DataFrame) -> bool:
+    """Whether a snapshot or a bookmaker event is described in two ways.
+
+    ``snapshots``: rows of :data:`SNAPSHOT_COLUMNS`. Two descriptions of one snapshot
+    key, or two team pairs / SportRadar ids for one bookmaker event, are the problems
+    :meth:`_SourceLoader._check_events_within_source` reports.
+
+    Example:
+        >>> row = {"row": 1, "bookmaker": "b", "bookmaker_event_id": "1", "home_team": "A",
+        ...        "away_team": "B", "sportradar_id": None, "captured_at": 1}
+        >>> _describes_events_differently(pl.DataFrame([row, {**row, "row": 9}]))
+        False
+        >>> _describes_events_differently(pl.DataFrame([row, {**row, "captured_at": 2}]))
+        False
+        >>> _describes_events_differently(pl.DataFrame([row, {**row, "home_team": "C"}]))
+        True
+    """
+    described = snapshots.unique([c for c in snapshots.columns if c != "row"])
+    if described.select(SNAPSHOT_KEY).is_duplicated().any():
+        return True
+    per_event = described.group_by(EVENT_KEY).agg(
+        pl.struct("home_team", "away_team").n_unique().alias("teams"),
+        pl.col("sportradar_id").n_unique().alias("ids"),
+    )
+    return bool(per_event.filter((pl.col("teams") > 1) | (pl.col("ids") > 1)).height)
+
+
 def _owned(frame: pl.DataFrame) -> pl.DataFrame:
     """A copy of ``frame`` that holds only its own bytes, for results kept across batches.
 
@@ -823,6 +1067,13 @@ class _Stopwatch:
         self.last = now
 
 
+def _stage(cursor: Any, table: str, frame: pl.DataFrame) -> None:
+    """COPY ``frame`` into a new temporary table ``table``."""
+    staged = frame.to_arrow()
+    staged = staged.cast(pa.schema([f.with_type(_plain(f.type)) for f in staged.schema]))
+    cursor.adbc_ingest(table, staged, mode="create", temporary=True)
+
+
 def _plain(dtype: pa.DataType) -> pa.DataType:
     """Large/view strings as plain ``string`` (what ADBC's COPY writer expects)."""
     if pa.types.is_large_string(dtype) or pa.types.is_string_view(dtype):
@@ -860,19 +1111,14 @@ def _progress(show: bool, description: str, total: int | None) -> Iterator[Any]:
 
 
 _EVENT_STATEMENTS: tuple[str, ...] = (
-    # One row per bookmaker event, described by its newest snapshot.
     "CREATE TEMP TABLE _load_events AS "
-    "SELECT DISTINCT ON (b.id, l.bookmaker_event_id) "
-    "b.id AS bookmaker_id, l.bookmaker, l.bookmaker_event_id, l.sportradar_id, "
-    "t.id AS tournament_id, l.home_team, l.away_team, l.kickoff, "
-    "l.captured_at AS latest_captured_at, "
-    "min(l.row) OVER (PARTITION BY b.id, l.bookmaker_event_id) AS row, "
+    "SELECT b.id AS bookmaker_id, l.bookmaker, l.bookmaker_event_id, l.sportradar_id, "
+    "t.id AS tournament_id, l.home_team, l.away_team, l.kickoff, l.latest_captured_at, l.row, "
     "CAST(NULL AS integer) AS event_id, false AS is_new "
-    "FROM _load_snapshots l JOIN bookmakers b ON b.name = l.bookmaker "
+    "FROM _load_event_rows l JOIN bookmakers b ON b.name = l.bookmaker "
     "JOIN sports s ON s.name = l.sport "
     "JOIN tournaments t ON t.sport_id = s.id AND t.country IS NOT DISTINCT FROM l.country "
-    "AND t.name = l.tournament "
-    "ORDER BY b.id, l.bookmaker_event_id, l.captured_at DESC",
+    "AND t.name = l.tournament",
     # Known bookmaker event ids first, then the SportRadar id.
     "UPDATE _load_events le SET event_id = eb.event_id FROM event_bookmakers eb "
     "WHERE eb.bookmaker_id = le.bookmaker_id AND eb.bookmaker_event_id = le.bookmaker_event_id",

@@ -166,15 +166,28 @@ Number = float | int
 # --------------------------------------------------------------------------------------
 
 
-def _check_decimal_series(odds: pl.Series, name: str = "decimal odds") -> pl.Series:
+def check_decimal_odds(odds: pl.Series, name: str = "odds") -> pl.Series:
+    """``odds`` as Float64 after checking that every non-null value is finite and > 1.
+
+    Nulls (suspended prices) pass; anything else raises a
+    :class:`~oddskit.errors.ValidationError` naming the first bad row.
+
+    Example:
+        >>> check_decimal_odds(pl.Series([2, None])).to_list()
+        [2.0, None]
+        >>> check_decimal_odds(pl.Series([2.0, 0.5]), "'odds'")
+        Traceback (most recent call last):
+        ...
+        oddskit.errors.ValidationError: 'odds' must be finite decimal odds > 1; row 1 has 0.5 ...
+    """
     if not odds.dtype.is_numeric():
-        raise ValidationError(f"{name} must be numeric, got dtype {odds.dtype}")
+        raise ValidationError(f"{name} must be numeric decimal odds, got dtype {odds.dtype}")
     odds = odds.cast(pl.Float64)
     bad = odds.is_not_null() & ~(odds.is_finite() & (odds > 1.0))
     if bad.any():
         idx = int(bad.arg_true()[0])
         raise ValidationError(
-            f"{name} must be finite and > 1; got {odds[idx]!r} at position {idx} "
+            f"{name} must be finite decimal odds > 1; row {idx} has {odds[idx]!r} "
             f"({int(bad.sum())} invalid value(s)). Use null for a suspended price and "
             "convert other formats with american_to_decimal / fractional_to_decimal."
         )
@@ -185,7 +198,7 @@ def _check_decimal_scalar(odds: Number) -> float:
     value = float(odds)
     if not (math.isfinite(value) and value > 1.0):
         raise ValidationError(
-            f"decimal odds must be finite and > 1, got {odds!r}. Decimal odds include "
+            f"odds must be finite decimal odds > 1, got {odds!r}. Decimal odds include "
             "the stake (evens is 2.0); convert other formats with american_to_decimal "
             "or fractional_to_decimal first."
         )
@@ -212,7 +225,7 @@ def decimal_to_implied_prob(odds: Number | pl.Series) -> float | pl.Series:
     [0.5, None, 0.25]
     """
     if isinstance(odds, pl.Series):
-        return (1.0 / _check_decimal_series(odds)).alias(odds.name)
+        return (1.0 / check_decimal_odds(odds)).alias(odds.name)
     return 1.0 / _check_decimal_scalar(odds)
 
 
@@ -326,7 +339,7 @@ def decimal_to_american(odds: Number | pl.Series) -> float | pl.Series:
     [100.0, -400.0]
     """
     if isinstance(odds, pl.Series):
-        series = _check_decimal_series(odds)
+        series = check_decimal_odds(odds)
         return (
             pl.select(
                 pl.when(series >= 2.0)
@@ -424,7 +437,7 @@ def decimal_to_fractional(
             f"`max_denominator` must be a positive integer, got {max_denominator!r}"
         )
     if isinstance(odds, pl.Series):
-        series = _check_decimal_series(odds)
+        series = check_decimal_odds(odds)
         texts = [
             None if v is None else _to_fraction_text(v, max_denominator) for v in series.to_list()
         ]

@@ -239,12 +239,17 @@ class OddsSnapshot(Base):
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     captured_at: Mapped[datetime] = mapped_column(UtcDateTime, primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id"))
-    bookmaker_id: Mapped[int] = mapped_column(ForeignKey("bookmakers.id"), index=True)
+    # No foreign key to bookmakers (migration 0004): the loader creates a bookmaker in
+    # the same transaction as its snapshots and nothing deletes bookmakers, so the
+    # per-row check only slowed every load down.
+    bookmaker_id: Mapped[int] = mapped_column(SmallInteger)
     run_id: Mapped[int | None] = mapped_column(BigInteger)
     raw_response: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
 
     event: Mapped[Event] = relationship(lazy="raise")
-    bookmaker: Mapped[Bookmaker] = relationship(lazy="raise")
+    bookmaker: Mapped[Bookmaker] = relationship(
+        lazy="raise", primaryjoin="foreign(OddsSnapshot.bookmaker_id) == Bookmaker.id"
+    )
 
 
 class MarketOdds(Base):
@@ -280,10 +285,3 @@ class MarketOdds(Base):
 
     # No primary key (``line`` is nullable): the unique index above is the natural key.
     __mapper_args__ = {"primary_key": [snapshot_id, captured_at, market, line, outcome]}  # noqa: RUF012
-
-
-Index(
-    "ix_odds_snapshots_event_id_captured_at",
-    OddsSnapshot.event_id,
-    OddsSnapshot.captured_at.desc(),
-)

@@ -65,7 +65,7 @@ from typing import Final
 import polars as pl
 
 from oddskit.errors import ConfigurationError, ValidationError
-from oddskit.margins import METHODS, remove_margin
+from oddskit.margins import METHODS, check_decimal_odds, remove_margin
 from oddskit.markets import EXCLUSIVE_MARKETS, MARKET_OUTCOMES
 
 __all__ = [
@@ -242,17 +242,7 @@ def _prepare(
         raise ValidationError(f"column names starting with '__oddskit' are reserved: {clash}")
     keys = _resolve_by(frame, by)
     df = _time_column(frame, "captured_at")
-    odds = df.get_column("odds")
-    if not odds.dtype.is_numeric():
-        raise ValidationError(f"'odds' must be numeric decimal odds, got dtype {odds.dtype}")
-    odds = odds.cast(pl.Float64)
-    bad = odds.is_not_null() & ~(odds.is_finite() & (odds > 1.0))
-    if bad.any():
-        idx = int(bad.arg_true()[0])
-        raise ValidationError(
-            f"'odds' must be decimal odds > 1; row {idx} has {odds[idx]!r} "
-            f"({int(bad.sum())} invalid row(s)). Use null for a suspended outcome."
-        )
+    odds = check_decimal_odds(df.get_column("odds"), "'odds'")
     df = df.with_columns(odds).filter(pl.col("odds").is_not_null())
     return df, keys
 

@@ -8,7 +8,7 @@ Example:
     >>> from oddskit import connect, migrate
     >>> with connect() as db:  # doctest: +SKIP
     ...     migrate(db)
-    '0003'
+    '0004'
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ def migrate(db: Database, *, revision: str = "head", backend: Backend = "auto") 
     Example:
         >>> with connect() as db:  # doctest: +SKIP
         ...     migrate(db)
-        '0003'
+        '0004'
     """
     db.check()
     _run(db, alembic_config(db, backend=backend), "upgrade", revision)
@@ -109,7 +109,7 @@ def current_revision(db: Database) -> str | None:
     Example:
         >>> with connect() as db:  # doctest: +SKIP
         ...     current_revision(db)
-        '0003'
+        '0004'
     """
     with db.engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
@@ -120,6 +120,6 @@ def head_revision() -> str | None:
 
     Example:
         >>> head_revision()
-        '0003'
+        '0004'
     """
     return ScriptDirectory.from_config(alembic_config()).get_current_head()

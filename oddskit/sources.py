@@ -17,7 +17,9 @@ import csv
 import glob
 import hashlib
 import io
+import tempfile
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -67,6 +69,35 @@ class RawBatch:
 
     frame: pl.DataFrame
     problems: list[dict[str, Any]] = field(default_factory=list)
+
+
+@contextmanager
+def replayable(source: Source) -> Iterator[Source]:
+    """The source, in a form that can be read more than once.
+
+    The loader reads a source more than once (its time span, then its rows, and in
+    two passes when it has problems), but a ``pyarrow.RecordBatchReader`` can be read
+    only once: it is first streamed to a temporary Arrow IPC file, memory-mapped (so
+    the batches stay on disk, not in memory) and removed afterwards. Every other
+    source is returned as it is.
+
+    Example:
+        >>> table = pa.table({"odds": [2.0, 3.0]})
+        >>> reader = pa.RecordBatchReader.from_batches(table.schema, table.to_batches())
+        >>> with replayable(Source("r", "arrow", obj=reader)) as again:
+        ...     [next(iter_batches(again, columns=["odds"])).frame.height for _ in range(2)]
+        [2, 2]
+    """
+    if not isinstance(source.obj, pa.RecordBatchReader):
+        yield source
+        return
+    with tempfile.TemporaryDirectory(prefix="oddskit-reader-") as folder:
+        path = Path(folder) / "batches.arrow"
+        with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, source.obj.schema) as out:
+            for batch in source.obj:
+                out.write_batch(batch)
+        with pa.memory_map(str(path)) as mapped:
+            yield Source(source.name, "arrow", obj=pa.ipc.open_file(mapped).read_all())
 
 
 def _kind_of(path: Path) -> SourceKind | None:

@@ -203,6 +203,17 @@ def _parse_timestamp(raw: pl.Series) -> tuple[pl.Series, pl.Series]:
     return parsed.alias(raw.name), (unparsed & naive.is_not_null())
 
 
+def parse_timestamps(raw: pl.Series) -> pl.Series:
+    """A timestamp column in UTC, exactly as :func:`validate_batch` parses it; null
+    where a value is missing, naive or not a timestamp.
+
+    Example:
+        >>> parse_timestamps(pl.Series(["2026-11-29T10:00:00+01:00", "soon"])).to_list()
+        [datetime.datetime(2026, 11, 29, 9, 0, tzinfo=zoneinfo.ZoneInfo(key='UTC')), None]
+    """
+    return _parse_timestamp(raw)[0]
+
+
 def _first_format(text: pl.Series, formats: list[str], time_zone: str | None = None) -> pl.Series:
     """Parse with the first format, then try the next ones only on what is still unparsed."""
     parsed = text.str.to_datetime(formats[0], time_unit="us", time_zone=time_zone, strict=False)
@@ -254,15 +265,23 @@ def validate_batch(
         column = raw[name]
         if kind == "text":
             text = column.cast(pl.String, strict=False)
-            empty = text.is_null() | (text.str.strip_chars() == "")
-            if required:
-                errors.append(_errors(raw, empty, name, f"is empty; every row needs a {name}"))
-            else:
-                text = pl.select(pl.when(empty).then(None).otherwise(text)).to_series().alias(name)
-            nul = text.str.contains("\x00", literal=True).fill_null(False)
-            errors.append(
-                _errors(raw, nul, name, "contains a NUL byte, which PostgreSQL text cannot store")
-            )
+            # Feeds repeat a few hundred names over many rows: check each value once.
+            values = text.unique()
+            empty_values = values.is_null() | (values.str.strip_chars() == "")
+            if empty_values.any():
+                empty = text.is_null() | (text.str.strip_chars() == "")
+                if required:
+                    errors.append(_errors(raw, empty, name, f"is empty; every row needs a {name}"))
+                else:
+                    text = pl.select(pl.when(empty).then(None).otherwise(text)).to_series()
+                    text = text.alias(name)
+            if values.str.contains("\x00", literal=True).any():
+                nul = text.str.contains("\x00", literal=True).fill_null(False)
+                errors.append(
+                    _errors(
+                        raw, nul, name, "contains a NUL byte, which PostgreSQL text cannot store"
+                    )
+                )
             typed[name] = text
         elif kind == "timestamp":
             parsed, naive = _parse_timestamp(column)

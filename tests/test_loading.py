@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from oddskit.cli import app
 from oddskit.connection import Database
-from oddskit.loading import load
+from oddskit.loading import SNAPSHOT_KEY, load
 from oddskit.partitions import list_partitions
 from oddskit.queries import fetch_load_runs
 from oddskit.sample import generate_sample, write_sample
@@ -130,6 +130,18 @@ def test_every_input_kind_loads_the_same(
     assert stored_prices(db).equals(as_input(small))
 
 
+def test_a_record_batch_reader_is_loaded_whole(make_database, sample: pl.DataFrame) -> None:
+    """A reader can be read only once; the loader reads its source more than once."""
+    small = sample.head(3000)
+    table = small.to_arrow()
+    reader = pa.RecordBatchReader.from_batches(table.schema, table.to_batches(max_chunksize=700))
+    db = make_database("embedded")
+    migrate(db)
+    result = load(reader, db=db, batch_rows=1000).results[0]
+    assert (result.rows_read, result.rows_loaded) == (small.height, small.height)
+    assert stored_prices(db).equals(as_input(small))
+
+
 def test_historical_data_gets_its_partitions(migrated: Database) -> None:
     start = datetime.now(UTC) - timedelta(days=12)
     old = generate_sample(start=start, days=2, events_per_day=3, seed=5)
@@ -177,7 +189,7 @@ def test_cli_load_reports_new_then_already_present(make_database, tmp_path: Path
 LOADER = """
 import sys
 from oddskit.connection import Database
-from oddskit.loading import load
+from oddskit.loading import SNAPSHOT_KEY, load
 report = load(sys.argv[2], db=Database(sys.argv[1]), batch_rows=int(sys.argv[3]), progress=False)
 print(report)
 """
@@ -252,3 +264,18 @@ def test_concurrent_overlapping_loaders_store_every_row_once(make_database, tmp_
     assert counts(db)["market_odds"] == sample.height
     assert stored_prices(db).equals(as_input(sample))
     assert fetch_load_runs(db, kind="load")["status"].to_list() == ["succeeded", "succeeded"]
+
+
+def test_a_clean_source_is_checked_and_written_in_one_pass(
+    make_database, sample: pl.DataFrame
+) -> None:
+    # Batches of 1,000 rows split snapshots (about 30 prices each) between batches:
+    # every price must still be stored once, under its one snapshot.
+    small = sample.head(5000)
+    db = make_database("embedded")
+    migrate(db)
+    result = load(small, db=db, batch_rows=1000).results[0]
+    assert "check and write" in result.timings  # the one-pass path, not check-then-write
+    assert result.rows_loaded == small.height
+    assert result.snapshots_new == small.select(SNAPSHOT_KEY).n_unique()
+    assert stored_prices(db).equals(as_input(small))

@@ -939,3 +939,31 @@ def test_snapshot_disagreeing_across_batches_is_refused(fresh_db: Database) -> N
         source="polars.DataFrame",
         batch_rows=4,
     )
+
+
+def test_bad_row_in_a_late_batch_leaves_nothing_behind(fresh_db: Database) -> None:
+    # With on_error="raise" the loader writes each batch as soon as it is checked; a
+    # problem in the last batch must still leave nothing of the earlier ones behind.
+    last = SAMPLE.height
+    frame = set_cell(SAMPLE, last, "odds", "0.5")
+    assert_refused(
+        fresh_db,
+        frame,
+        [f"polars.DataFrame, row {last}, column odds, value '0.5'", "must be greater than 1"],
+        source="polars.DataFrame",
+        batch_rows=50,
+    )
+
+
+def test_teams_differing_across_batches_are_refused_as_within_the_input(
+    fresh_db: Database, tmp_path: Path
+) -> None:
+    path, fragments = _teams_differ_across_snapshots(tmp_path)
+    frame = pl.read_csv(path, infer_schema=False)
+    assert_refused(
+        fresh_db,
+        frame,
+        [fragments[1], "column home_team"],
+        source="polars.DataFrame",
+        batch_rows=40,
+    )

@@ -332,9 +332,9 @@ def test_conversion_series_and_round_trips() -> None:
 
 @pytest.mark.parametrize("bad", [1.0, 0.5, -2.0, float("nan"), float("inf")])
 def test_conversion_rejects_invalid_decimal(bad: float) -> None:
-    with pytest.raises(ValidationError, match="decimal odds must be finite and > 1"):
+    with pytest.raises(ValidationError, match="odds must be finite decimal odds > 1"):
         decimal_to_american(bad)
-    with pytest.raises(ValidationError, match="position 1"):
+    with pytest.raises(ValidationError, match="row 1 has"):
         decimal_to_implied_prob(pl.Series([2.0, bad]))
 
 

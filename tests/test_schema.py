@@ -66,7 +66,6 @@ def test_constraints_follow_the_naming_convention(migrated: Database) -> None:
         ("odds_snapshots", "pk_odds_snapshots", "p"),
         ("odds_snapshots", "uq_odds_snapshots_event_id_bookmaker_id_captured_at", "u"),
         ("odds_snapshots", "fk_odds_snapshots_event_id_events", "f"),
-        ("odds_snapshots", "fk_odds_snapshots_bookmaker_id_bookmakers", "f"),
         ("market_odds", "ck_market_odds_odds_gt_one", "c"),
         ("events", "uq_events_sportradar_id", "u"),
         ("event_bookmakers", "uq_event_bookmakers_bookmaker_id_bookmaker_event_id", "u"),
@@ -87,10 +86,16 @@ def test_indexes_btree_on_foreign_keys_composite_and_brin(migrated: Database) ->
             migrated, "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname='public'"
         )
     }
-    assert "(event_id, captured_at DESC)" in indexes["ix_odds_snapshots_event_id_captured_at"]
+    # Look-ups by event use the unique key (event_id, bookmaker_id, captured_at); the
+    # separate event index and the bookmaker index/FK were dropped in migration 0004.
+    assert (
+        "(event_id, bookmaker_id, captured_at)"
+        in (indexes["uq_odds_snapshots_event_id_bookmaker_id_captured_at"])
+    )
+    assert "ix_odds_snapshots_event_id_captured_at" not in indexes
+    assert "ix_odds_snapshots_bookmaker_id" not in indexes
     assert "USING brin (captured_at)" in indexes["ix_odds_snapshots_captured_at_brin"]
     assert "USING brin (captured_at)" in indexes["ix_market_odds_captured_at_brin"]
-    assert "btree (bookmaker_id)" in indexes["ix_odds_snapshots_bookmaker_id"]
     assert "btree (event_id)" in indexes["ix_event_bookmakers_event_id"]
     assert "btree (tournament_id)" in indexes["ix_events_tournament_id"]
     price_key = indexes["uq_market_odds_snapshot_id_market_line_outcome"]
