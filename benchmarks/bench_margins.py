@@ -394,9 +394,9 @@ E2E_IDIOMS: dict[str, Callable[[pl.DataFrame, list[str], Formula], pl.DataFrame]
 }
 E2E_IDIOM_TEXT = {
     "group_by": "`frame.with_row_index().group_by(keys, maintain_order=True)"
-    '.agg("odds", index)`, odds lists via `.to_list()`',
-    "partition_by": "`frame.with_row_index().partition_by(keys, maintain_order=True)`, "
-    '`part["odds"].to_list()` per market',
+    '.agg("odds", index)` then `.to_list()` of the odds lists',
+    "partition_by": "`frame.with_row_index().partition_by(keys, maintain_order=True)` "
+    'then `part["odds"].to_list()` per market',
 }
 
 
@@ -653,8 +653,9 @@ def render_markdown(report: dict[str, object]) -> str:
             f"{check['method']} on all {cfg['markets']:,} instances took "
             f"{check['measured_s']:.2f} s (best of {cfg['loop_repeats']}) against "
             f"{check['extrapolated_s']:.2f} s extrapolated from the subset "
-            f"(extrapolated / measured = {check['extrapolated_over_measured']:.2f}), i.e. "
-            f"{check['speedup_measured']:.1f}× the vectorised time; max abs Δp on every row "
+            f"(extrapolated / measured = {check['extrapolated_over_measured']:.2f}; measured "
+            f"speed-up of the vectorised call {check['speedup_measured']:.1f}×); max abs Δp on "
+            "every row "
             f"{check['max_abs_diff']:.1e}"
         )
     keys = ", ".join(cfg["instance_keys"])
@@ -685,12 +686,12 @@ def render_markdown(report: dict[str, object]) -> str:
         "frame runs): starts from the long Polars frame `remove_margin` gets, splits it into "
         "per-market Python lists of odds, calls the pure-Python formula of *loop* once per "
         "market and adds the fair probabilities to the frame as one column, in row order. "
-        f"Splitting by the instance keys ({keys}) with "
-        f"{E2E_IDIOM_TEXT[str(e2e['idiom'])]}, the faster of two idioms timed on the "
-        f"subset with the multiplicative formula: {idiom_times}. Splitting and "
-        "assembling alone (identity formula) costs "
-        f"{e2e['split_assemble_us_per_market']:.2f} µs/market "
-        f"(≈ {e2e['split_assemble_extrapolated_s']:.1f} s extrapolated).",
+        f"Split: {E2E_IDIOM_TEXT[str(e2e['idiom'])]}, with the instance keys of "
+        f"`remove_margin` ({keys}); the per-row results go back into row order through the "
+        "row index. That idiom was the faster of the two timed on the subset with the "
+        f"multiplicative formula: {idiom_times}. Splitting and assembling alone (identity "
+        f"formula) cost {e2e['split_assemble_us_per_market']:.2f} µs/market "
+        f"(≈ {e2e['split_assemble_extrapolated_s']:.2f} s extrapolated).",
         "  - **loop** (formula only): pure Python `math` scalars (mberk/shin style), "
         "starting from per-market Python lists of odds prepared beforehand: **grouping the "
         "frame into lists and building an output frame are not timed**, so this is the "

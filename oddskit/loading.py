@@ -551,7 +551,7 @@ class _SourceLoader:
         )
 
         def checked() -> Iterator[_CheckedBatch | None]:
-            known = pl.DataFrame()  # every snapshot seen so far, with its description
+            seen = _SeenSnapshots()
             for batch in _prefetch(batches):
                 valid, errors = validate_batch(
                     batch.frame, now=self.now, retention_days=self.retention_days
@@ -559,21 +559,13 @@ class _SourceLoader:
                 if errors.height or batch.problems:
                     yield None
                     return
-                part = _owned(
-                    valid.select(SNAPSHOT_COLUMNS).unique(SNAPSHOT_COLUMNS[1:], keep="first")
-                )
-                earlier = (
-                    known.join(part.select(EVENT_KEY).unique(), on=EVENT_KEY, how="semi")
-                    if known.height
-                    else part.clear()
-                )
-                if _describes_events_differently(pl.concat([earlier, part])):
+                part = valid.select(SNAPSHOT_COLUMNS).unique(SNAPSHOT_COLUMNS[1:], keep="first")
+                fresh = seen.add(part)
+                if fresh is None:
                     yield None
                     return
-                fresh = part.join(known, on=SNAPSHOT_KEY, how="anti") if known.height else part
-                known = pl.concat([known, fresh]) if known.height else fresh
                 prices = valid.select([*SNAPSHOT_KEY, *PRICE_SCHEMA.names[2:]])
-                yield _CheckedBatch(batch.frame.height, prices, fresh, known.height)
+                yield _CheckedBatch(batch.frame.height, prices, _owned(fresh), seen.count)
 
         return _prefetch(checked())
 
@@ -998,31 +990,58 @@ class _Fallback(Exception):
     """The one-pass load met a problem: roll back and load in two passes instead."""
 
 
-def _describes_events_differently(snapshots: pl.DataFrame) -> bool:
-    """Whether a snapshot or a bookmaker event is described in two ways.
+class _SeenSnapshots:
+    """The snapshots a one-pass load has seen, kept small: key and a hash of its match.
 
-    ``snapshots``: rows of :data:`SNAPSHOT_COLUMNS`. Two descriptions of one snapshot
-    key, or two team pairs / SportRadar ids for one bookmaker event, are the problems
-    :meth:`_SourceLoader._check_events_within_source` reports.
+    :meth:`add` takes a batch's distinct snapshots (:data:`SNAPSHOT_COLUMNS`) and
+    returns those not seen before, or ``None`` when the batch describes a snapshot's
+    match differently from an earlier batch, or names other teams or another
+    SportRadar id for a bookmaker event — the problems
+    :meth:`_SourceLoader._check_events_within_source` reports. About 50 bytes per
+    snapshot (one in ~30 input rows) stay in memory.
 
     Example:
-        >>> row = {"row": 1, "bookmaker": "b", "bookmaker_event_id": "1", "home_team": "A",
-        ...        "away_team": "B", "sportradar_id": None, "captured_at": 1}
-        >>> _describes_events_differently(pl.DataFrame([row, {**row, "row": 9}]))
-        False
-        >>> _describes_events_differently(pl.DataFrame([row, {**row, "captured_at": 2}]))
-        False
-        >>> _describes_events_differently(pl.DataFrame([row, {**row, "home_team": "C"}]))
+        >>> row = {"row": 1, "bookmaker": "b", "bookmaker_event_id": "1", "sport": "s",
+        ...        "country": None, "tournament": "t", "sportradar_id": None,
+        ...        "home_team": "A", "away_team": "B", "kickoff": 9, "captured_at": 1}
+        >>> seen = _SeenSnapshots()
+        >>> seen.add(pl.DataFrame([row])).height
+        1
+        >>> seen.add(pl.DataFrame([row, {**row, "captured_at": 2}])).height, seen.count
+        (1, 2)
+        >>> seen.add(pl.DataFrame([{**row, "captured_at": 3, "home_team": "C"}])) is None
         True
     """
-    described = snapshots.unique([c for c in snapshots.columns if c != "row"])
-    if described.select(SNAPSHOT_KEY).is_duplicated().any():
-        return True
-    per_event = described.group_by(EVENT_KEY).agg(
-        pl.struct("home_team", "away_team").n_unique().alias("teams"),
-        pl.col("sportradar_id").n_unique().alias("ids"),
-    )
-    return bool(per_event.filter((pl.col("teams") > 1) | (pl.col("ids") > 1)).height)
+
+    def __init__(self) -> None:
+        self.keys = pl.DataFrame()  # SNAPSHOT_KEY and "described", one row per snapshot
+        self.teams = pl.DataFrame()  # EVENT_KEY, teams and SportRadar id, one row per event
+
+    @property
+    def count(self) -> int:
+        return self.keys.height
+
+    def add(self, part: pl.DataFrame) -> pl.DataFrame | None:
+        described = part.select(
+            *SNAPSHOT_KEY, pl.struct(EVENT_ATTRIBUTES).hash().alias("described")
+        ).unique()
+        if described.select(SNAPSHOT_KEY).is_duplicated().any():
+            return None
+        teams = part.select(*EVENT_KEY, "home_team", "away_team", "sportradar_id").unique()
+        if self.keys.height:
+            again = described.join(self.keys, on=SNAPSHOT_KEY, how="inner")
+            if (again["described"] != again["described_right"]).any():
+                return None
+            earlier = self.teams.join(teams.select(EVENT_KEY), on=EVENT_KEY, how="semi")
+            teams = pl.concat([earlier, teams]).unique()
+            described = described.join(self.keys, on=SNAPSHOT_KEY, how="anti")
+        if teams.select(EVENT_KEY).is_duplicated().any():
+            return None
+        self.teams = _owned(pl.concat([self.teams, teams]).unique() if self.teams.height else teams)
+        self.keys = (
+            pl.concat([self.keys, _owned(described)]) if self.keys.height else _owned(described)
+        )
+        return part.join(described.select(SNAPSHOT_KEY), on=SNAPSHOT_KEY, how="semi")
 
 
 def _owned(frame: pl.DataFrame) -> pl.DataFrame:
