@@ -70,8 +70,9 @@ rows, so a way's time minus the server time is its *client-side share*: the roun
 trip, the server encoding the rows for the wire, the transfer and the decoding into a
 frame (for pandas also the pool check-out and SQLAlchemy).
 
-Each case runs every way (and the EXPLAIN) once as a warm-up, then ``--repeat`` rounds
-of all of them in turn; time = best of the rounds (the server time from its best
+Each case runs every way (and the EXPLAIN) once as a warm-up, then at least ``--repeat``
+rounds of all of them in turn — more for fast queries, about a second of helper time,
+at most 30 rounds — and time = best of the rounds (the server time from its best
 EXPLAIN). Row counts must agree between ways, rounds and EXPLAIN's ``Actual Rows``;
 every session's backend pid is checked to be the same at the end as before timing (no
 way reconnected). Connection set-up (ADBC connect + the reader's ``SET`` statements vs
@@ -118,6 +119,9 @@ INTERACTIVE_SECONDS = 1.0
 HELPER_OVER_RAW_TARGET = 1.2
 PANDAS_OVER_HELPER_TARGET = 5.0
 #: The ways to run a query, in the order they run in each round, and their labels.
+#: Fast queries are timed in more rounds: about this much helper time, at most MAX_ROUNDS.
+ROUNDS_BUDGET_SECONDS = 1.0
+MAX_ROUNDS = 30
 WAYS = {
     "helper": "helper",
     "raw_adbc": "raw ADBC",
@@ -532,7 +536,12 @@ def cases(url: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
 
 
 def measure_case(runner: Runner, case: dict[str, Any], repeat: int) -> dict[str, Any]:
-    """Warm-up, then ``repeat`` rounds of every way and the EXPLAIN; best of the rounds."""
+    """Warm-up, then rounds of every way and the EXPLAIN; best of the rounds.
+
+    At least ``repeat`` rounds; a fast query gets more (up to ``MAX_ROUNDS``, about a
+    second of helper time), since a few milliseconds of noise would otherwise decide
+    its ratios.
+    """
     query = case["sql"]
     ways: dict[str, Callable[[], int]] = {
         "helper": lambda: case["helper"](runner.db).height,
@@ -541,7 +550,11 @@ def measure_case(runner: Runner, case: dict[str, Any], repeat: int) -> dict[str,
         "psycopg": lambda: runner.psycopg_rows(query),
         "raw_adbc_jit": lambda: runner.raw_adbc_jit(query),
     }
-    counts = {way: fn() for way, fn in ways.items()}  # warm-up
+    began = time.perf_counter()
+    counts = {"helper": ways["helper"]()}  # warm-up
+    warm = time.perf_counter() - began
+    counts |= {way: fn() for way, fn in ways.items() if way != "helper"}
+    rounds = max(repeat, min(MAX_ROUNDS, int(ROUNDS_BUDGET_SECONDS / max(warm, 1e-3))))
     server_warm = runner.server(query)
     counts["server (EXPLAIN ANALYZE)"] = server_warm["rows"]
     if len(set(counts.values())) != 1:
@@ -549,7 +562,7 @@ def measure_case(runner: Runner, case: dict[str, Any], repeat: int) -> dict[str,
     rows = counts["helper"]
     runs: dict[str, list[float]] = {way: [] for way in ways}
     explains = []
-    for _ in range(repeat):
+    for _ in range(rounds):
         for way, fn in ways.items():
             began = time.perf_counter()
             got = fn()
@@ -572,6 +585,7 @@ def measure_case(runner: Runner, case: dict[str, Any], repeat: int) -> dict[str,
         "server_planning_s": best_explain["planning_s"],
         "server_execution_s": best_explain["execution_s"],
         "server_runs": [e["seconds"] for e in explains],
+        "rounds": rounds,
         "server_jit_used": any(e["jit"] for e in explains),
     }
     server = row["server_s"]
@@ -789,8 +803,10 @@ def render_markdown(report: dict[str, Any]) -> str:
         "Every way runs on connections opened once before timing and kept for the whole run, "
         f"with the helper's session settings (`{meas['libpq_options']}`), except *raw ADBC, "
         "JIT on*, whose session sets only the time zone (server default `jit`). Each query ran "
-        f"every way once as a warm-up, then {rounds} of all ways in turn; times are the "
-        "fastest round's, in seconds. *server* is PostgreSQL's own planning + execution "
+        f"every way once as a warm-up, then at least {rounds} of all ways in turn (fast "
+        f"queries more: about {ROUNDS_BUDGET_SECONDS:g} s of helper time, at most {MAX_ROUNDS}; "
+        "the *rounds* column); times are the fastest round's, in seconds. *server* is "
+        "PostgreSQL's own planning + execution "
         "time (`EXPLAIN (ANALYZE, TIMING OFF, SUMMARY ON, FORMAT JSON)` on the raw ADBC "
         "connection, `jit = off`, fastest round): the query without sending its rows. "
         "Windows: *7 d* = "
@@ -799,14 +815,14 @@ def render_markdown(report: dict[str, Any]) -> str:
         "price rows in the last 7 days).",
         "",
         "| query | window | rows | server s | helper s | raw ADBC s | pandas s | psycopg s "
-        "| raw ADBC, JIT on s |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| raw ADBC, JIT on s | rounds |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in results:
         lines.append(
             f"| {r['query']} | {r['window']} | {r['rows']:,} | {r['server_s']:.4f} | "
             f"{r['helper_s']:.4f} | {r['raw_adbc_s']:.4f} | {r['pandas_s']:.4f} | "
-            f"{r['psycopg_s']:.4f} | {r['raw_adbc_jit_s']:.4f} |"
+            f"{r['psycopg_s']:.4f} | {r['raw_adbc_jit_s']:.4f} | {r.get('rounds', '')} |"
         )
     lines += [
         "",

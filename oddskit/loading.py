@@ -52,7 +52,7 @@ import json
 import sys
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -80,6 +80,7 @@ from oddskit.validation import (
     FUTURE_TOLERANCE,
     INPUT_COLUMNS,
     PRICE_KEY,
+    SNAPSHOT_ATTRIBUTES,
     check_header,
     format_errors,
     parse_prices,
@@ -94,15 +95,6 @@ LOAD_LOCK_KEY = 0x0DD5_10AD
 
 SNAPSHOT_KEY = ["bookmaker", "bookmaker_event_id", "captured_at"]
 EVENT_KEY = ["bookmaker", "bookmaker_event_id"]
-EVENT_ATTRIBUTES = [
-    "sport",
-    "country",
-    "tournament",
-    "sportradar_id",
-    "home_team",
-    "away_team",
-    "kickoff",
-]
 SNAPSHOT_COLUMNS = [
     "row",
     "bookmaker",
@@ -464,7 +456,14 @@ class _SourceLoader:
             cursor = conn.cursor()
             cursor.execute("SELECT pg_advisory_xact_lock($1)", parameters=(LOAD_LOCK_KEY,))
             clock.lap("wait for other loaders")
-            with _progress(self.show_progress, "loading", total_rows(self.source)) as advance:
+            total = total_rows(self.source)
+            with (
+                ThreadPoolExecutor(max_workers=1) as preparer,
+                _progress(self.show_progress, "loading", total) as advance,
+            ):
+                # A batch's prices are joined to their snapshot ids in another thread
+                # while the server resolves the next batch: they are COPYed one batch late.
+                waiting: Future[pa.Table] | None = None
                 for checked in self._checked_batches():
                     if checked is None:
                         return None
@@ -479,18 +478,17 @@ class _SourceLoader:
                         for name, value in new_counts.items():
                             counts[name] += value
                         created = pl.concat([created, mapping]) if created.height else mapping
-                    if created.height:
-                        prices = (
-                            checked.prices.join(created, on=SNAPSHOT_KEY, how="inner")
-                            .select(PRICE_SCHEMA.names)
-                            .sort("snapshot_id")
-                        )
-                        if prices.height:
-                            cursor.adbc_ingest(
-                                "market_odds", prices.to_arrow().cast(PRICE_SCHEMA), mode="append"
-                            )
-                            loaded += prices.height
+                    ready = waiting
+                    waiting = (
+                        preparer.submit(_with_snapshot_ids, checked.prices, created)
+                        if created.height
+                        else None
+                    )
+                    if ready is not None:
+                        loaded += _copy_prices(cursor, ready.result())
                     advance(checked.rows)
+                if waiting is not None:
+                    loaded += _copy_prices(cursor, waiting.result())
             if rows_read == 0:
                 return None  # the two-pass path says what is wrong with an empty source
             if created.height:
@@ -725,7 +723,7 @@ class _SourceLoader:
             snapshots.sort("captured_at", descending=True)
             .group_by(EVENT_KEY, maintain_order=True)
             .agg(
-                *(pl.col(name).first() for name in EVENT_ATTRIBUTES),
+                *(pl.col(name).first() for name in SNAPSHOT_ATTRIBUTES),
                 pl.col("captured_at").first().alias("latest_captured_at"),
                 pl.col("row").min(),
             )
@@ -1023,7 +1021,7 @@ class _SeenSnapshots:
 
     def add(self, part: pl.DataFrame) -> pl.DataFrame | None:
         described = part.select(
-            *SNAPSHOT_KEY, pl.struct(EVENT_ATTRIBUTES).hash().alias("described")
+            *SNAPSHOT_KEY, pl.struct(SNAPSHOT_ATTRIBUTES).hash().alias("described")
         ).unique()
         if described.select(SNAPSHOT_KEY).is_duplicated().any():
             return None
@@ -1042,6 +1040,27 @@ class _SeenSnapshots:
             pl.concat([self.keys, _owned(described)]) if self.keys.height else _owned(described)
         )
         return part.join(described.select(SNAPSHOT_KEY), on=SNAPSHOT_KEY, how="semi")
+
+
+def _with_snapshot_ids(prices: pl.DataFrame, created: pl.DataFrame) -> pa.Table:
+    """The prices whose snapshot this load created, as ``market_odds`` rows.
+
+    Sorted by snapshot id: ids follow the input, so the unique index grows at its
+    right edge.
+    """
+    rows = (
+        prices.join(created, on=SNAPSHOT_KEY, how="inner")
+        .select(PRICE_SCHEMA.names)
+        .sort("snapshot_id")
+    )
+    return rows.to_arrow().cast(PRICE_SCHEMA)
+
+
+def _copy_prices(cursor: Any, prices: pa.Table) -> int:
+    """COPY ``prices`` into ``market_odds``; return how many rows."""
+    if prices.num_rows:
+        cursor.adbc_ingest("market_odds", prices, mode="append")
+    return prices.num_rows
 
 
 def _owned(frame: pl.DataFrame) -> pl.DataFrame:
