@@ -238,15 +238,17 @@ class OddsSnapshot(Base):
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     captured_at: Mapped[datetime] = mapped_column(UtcDateTime, primary_key=True)
-    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"))
-    # No foreign key to bookmakers (migration 0004): the loader creates a bookmaker in
-    # the same transaction as its snapshots and nothing deletes bookmakers, so the
-    # per-row check only slowed every load down.
+    # References to events and bookmakers are checked by statement-level triggers
+    # (migration 0004), not foreign keys: one set-based check per INSERT statement
+    # instead of a look-up per row, which cost bulk loads ~0.6 s per 180k snapshots.
+    event_id: Mapped[int] = mapped_column(Integer)
     bookmaker_id: Mapped[int] = mapped_column(SmallInteger)
     run_id: Mapped[int | None] = mapped_column(BigInteger)
     raw_response: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
 
-    event: Mapped[Event] = relationship(lazy="raise")
+    event: Mapped[Event] = relationship(
+        lazy="raise", primaryjoin="foreign(OddsSnapshot.event_id) == Event.id"
+    )
     bookmaker: Mapped[Bookmaker] = relationship(
         lazy="raise", primaryjoin="foreign(OddsSnapshot.bookmaker_id) == Bookmaker.id"
     )

@@ -65,7 +65,6 @@ def test_constraints_follow_the_naming_convention(migrated: Database) -> None:
     expected = {
         ("odds_snapshots", "pk_odds_snapshots", "p"),
         ("odds_snapshots", "uq_odds_snapshots_event_id_bookmaker_id_captured_at", "u"),
-        ("odds_snapshots", "fk_odds_snapshots_event_id_events", "f"),
         ("market_odds", "ck_market_odds_odds_gt_one", "c"),
         ("events", "uq_events_sportradar_id", "u"),
         ("event_bookmakers", "uq_event_bookmakers_bookmaker_id_bookmaker_event_id", "u"),
@@ -175,3 +174,49 @@ def test_partition_policy_defaults(migrated: Database) -> None:
         "SELECT parent_table, premake_days, retention_days FROM partition_policies "
         "ORDER BY parent_table",
     ) == [("market_odds", 4, 30), ("odds_snapshots", 4, 30)]
+
+
+def _statement(db: Database, sql: str, **params: object) -> None:
+    with db.engine.begin() as conn:
+        conn.execute(sa.text(sql), params)
+
+
+def test_snapshot_references_are_checked_per_statement(migrated: Database) -> None:
+    """Triggers stand in for the foreign keys of odds_snapshots (migration 0004)."""
+    from oddskit.partitions import ensure_partitions
+
+    now = datetime.now(timezone.utc)
+    ensure_partitions(migrated, now, now)
+    _statement(migrated, "INSERT INTO sports (name) VALUES ('Soccer')")
+    _statement(
+        migrated,
+        "INSERT INTO tournaments (sport_id, country, name) "
+        "SELECT id, 'Nigeria', 'NPFL' FROM sports",
+    )
+    _statement(
+        migrated,
+        "INSERT INTO events (tournament_id, home_team, away_team, kickoff) "
+        "SELECT id, 'Enyimba', 'Rivers United', now() FROM tournaments",
+    )
+    _statement(migrated, "INSERT INTO bookmakers (name) VALUES ('betPawa'), ('Unused')")
+    event = scalar(migrated, "SELECT id FROM events")
+    bookmaker = scalar(migrated, "SELECT id FROM bookmakers WHERE name = 'betPawa'")
+    insert = (
+        "INSERT INTO odds_snapshots (event_id, bookmaker_id, captured_at) "
+        "VALUES (:event, :bookmaker, :at)"
+    )
+    _statement(migrated, insert, event=event, bookmaker=bookmaker, at=now)
+
+    with pytest.raises(sa.exc.IntegrityError, match="event_id 999999 is not in events"):
+        _statement(migrated, insert, event=999999, bookmaker=bookmaker, at=now)
+    with pytest.raises(sa.exc.IntegrityError, match="bookmaker_id 999 is not in bookmakers"):
+        _statement(migrated, insert, event=event, bookmaker=999, at=now)
+    with pytest.raises(sa.exc.IntegrityError, match="event_id 999999 is not in events"):
+        _statement(migrated, "UPDATE odds_snapshots SET event_id = 999999")
+    with pytest.raises(sa.exc.IntegrityError, match="still referenced by odds_snapshots"):
+        _statement(migrated, "DELETE FROM events")
+    with pytest.raises(sa.exc.IntegrityError, match="still referenced by odds_snapshots"):
+        _statement(migrated, "DELETE FROM bookmakers")
+    _statement(migrated, "DELETE FROM bookmakers WHERE name = 'Unused'")  # unreferenced: fine
+    assert scalar(migrated, "SELECT count(*) FROM odds_snapshots") == 1
+    assert scalar(migrated, "SELECT count(*) FROM bookmakers") == 1
