@@ -1027,12 +1027,15 @@ class _SeenSnapshots:
             return None
         teams = part.select(*EVENT_KEY, "home_team", "away_team", "sportradar_id").unique()
         if self.keys.height:
-            again = described.join(self.keys, on=SNAPSHOT_KEY, how="inner")
+            # Semi-joins hash this batch's keys and scan the history: nothing the size
+            # of the history is allocated, so memory stays flat as the source grows.
+            earlier = self.keys.join(described.select(SNAPSHOT_KEY), on=SNAPSHOT_KEY, how="semi")
+            again = earlier.join(described, on=SNAPSHOT_KEY, how="inner")
             if (again["described"] != again["described_right"]).any():
                 return None
-            earlier = self.teams.join(teams.select(EVENT_KEY), on=EVENT_KEY, how="semi")
-            teams = pl.concat([earlier, teams]).unique()
-            described = described.join(self.keys, on=SNAPSHOT_KEY, how="anti")
+            known_teams = self.teams.join(teams.select(EVENT_KEY), on=EVENT_KEY, how="semi")
+            teams = pl.concat([known_teams, teams]).unique()
+            described = described.join(earlier.select(SNAPSHOT_KEY), on=SNAPSHOT_KEY, how="anti")
         if teams.select(EVENT_KEY).is_duplicated().any():
             return None
         self.teams = _owned(pl.concat([self.teams, teams]).unique() if self.teams.height else teams)
@@ -1048,8 +1051,10 @@ def _with_snapshot_ids(prices: pl.DataFrame, created: pl.DataFrame) -> pa.Table:
     Sorted by snapshot id: ids follow the input, so the unique index grows at its
     right edge.
     """
+    keys = prices.select(SNAPSHOT_KEY).unique()
+    ids = created.join(keys, on=SNAPSHOT_KEY, how="semi")  # hashes the batch, not `created`
     rows = (
-        prices.join(created, on=SNAPSHOT_KEY, how="inner")
+        prices.join(ids, on=SNAPSHOT_KEY, how="inner")
         .select(PRICE_SCHEMA.names)
         .sort("snapshot_id")
     )
