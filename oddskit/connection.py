@@ -46,6 +46,10 @@ UrlSource = Literal["argument", "ODDSKIT_DATABASE_URL", "DATABASE_URL", "embedde
 #: Session settings of the read connection (:meth:`Database.adbc_reader`).
 READER_SETTINGS = ("SET jit = off",)
 
+#: Readers a forked process inherited: kept referenced so that they are never closed
+#: (and so never end the parent's session) from the child.
+_INHERITED_READERS: list[Any] = []
+
 #: Name of the database oddskit creates inside the embedded server.
 EMBEDDED_DATABASE = "oddskit"
 
@@ -183,6 +187,7 @@ class Database:
     _engine: sa.Engine | None = field(default=None, init=False, repr=False)
     _reader: AdbcConnection | None = field(default=None, init=False, repr=False)
     _reader_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    _reader_pid: int = field(default=0, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._url = _normalise(self.url)
@@ -315,8 +320,11 @@ class Database:
                 conn.close()
             return
         try:
+            if self._reader is not None and self._reader_pid != os.getpid():
+                self._abandon_reader()  # a forked child: that socket is the parent's
             if self._reader is None:
                 self._reader = self._open_adbc(autocommit=True, settings=READER_SETTINGS)
+                self._reader_pid = os.getpid()
             try:
                 yield self._reader
             except BaseException:
@@ -325,7 +333,15 @@ class Database:
         finally:
             self._reader_lock.release()
 
+    def _abandon_reader(self) -> None:
+        """Forget a reader opened by the parent of this (forked) process, unclosed:
+        closing it would end the parent's session on their shared socket."""
+        _INHERITED_READERS.append(self._reader)
+        self._reader = None
+
     def _close_reader(self) -> None:
+        if self._reader is not None and self._reader_pid != os.getpid():
+            self._abandon_reader()
         if self._reader is not None:
             try:
                 self._reader.close()

@@ -22,8 +22,9 @@ How the steps are scheduled depends on ``on_error``:
   each batch is written as soon as it has been checked, while worker threads read
   and check the next ones: the client's checking overlaps the server's writing. The
   source's time span is read first (only ``captured_at``) so that its partitions
-  exist before the transaction starts. At the first problem of any kind the
-  transaction is rolled back and the source is loaded again in two passes, which
+  exist before the transaction starts (so a refused source can leave empty daily
+  partitions behind; retention drops them in time). At the first problem of any kind
+  the transaction is rolled back and the source is loaded again in two passes, which
   report every problem.
 * ``"skip"`` — **two passes**. Pass 1 checks every row and collects the snapshots,
   dropping bad rows and conflicting events (written to the rejects file); the
@@ -92,6 +93,10 @@ OnError = Literal["raise", "skip"]
 
 #: Serialises the dimension and snapshot step of concurrent loaders.
 LOAD_LOCK_KEY = 0x0DD5_10AD
+
+# The parents in the order retention drops their partitions (prices first): a load that
+# took odds_snapshots first and market_odds a batch later could deadlock with it.
+_LOCK_TABLES = "LOCK TABLE market_odds, odds_snapshots IN ROW EXCLUSIVE MODE"
 
 SNAPSHOT_KEY = ["bookmaker", "bookmaker_event_id", "captured_at"]
 EVENT_KEY = ["bookmaker", "bookmaker_event_id"]
@@ -333,6 +338,7 @@ class _SourceLoader:
             mapping = pl.DataFrame()
             if snapshots.height:
                 cursor.execute("SELECT pg_advisory_xact_lock($1)", parameters=(LOAD_LOCK_KEY,))
+                cursor.execute(_LOCK_TABLES)
                 clock.lap("wait for other loaders")
                 counts, mapping = self._resolve_and_insert_snapshots(cursor, snapshots, run_id)
             clock.lap("dimensions and snapshots")
@@ -350,7 +356,7 @@ class _SourceLoader:
                 rows_loaded=rows_loaded,
                 rows_present=rows_read - rejected - rows_loaded,
                 rows_rejected=rejected,
-                snapshots_new=mapping.height,
+                snapshots_new=mapping["snapshot_id"].n_unique() if mapping.height else 0,
                 snapshots_present=snapshots.height - mapping.height - self.excluded_snapshots,
                 new_events=counts["new_events"],
                 new_bookmakers=counts["new_bookmakers"],
@@ -455,6 +461,7 @@ class _SourceLoader:
         with self.db.adbc() as conn:
             cursor = conn.cursor()
             cursor.execute("SELECT pg_advisory_xact_lock($1)", parameters=(LOAD_LOCK_KEY,))
+            cursor.execute(_LOCK_TABLES)
             clock.lap("wait for other loaders")
             total = total_rows(self.source)
             with (
@@ -485,10 +492,10 @@ class _SourceLoader:
                         else None
                     )
                     if ready is not None:
-                        loaded += _copy_prices(cursor, ready.result())
+                        loaded += self._copy_prices(cursor, ready.result())
                     advance(checked.rows)
                 if waiting is not None:
-                    loaded += _copy_prices(cursor, waiting.result())
+                    loaded += self._copy_prices(cursor, waiting.result())
             if rows_read == 0:
                 return None  # the two-pass path says what is wrong with an empty source
             if created.height:
@@ -501,7 +508,7 @@ class _SourceLoader:
                 rows_loaded=loaded,
                 rows_present=rows_read - loaded,
                 rows_rejected=0,
-                snapshots_new=created.height,
+                snapshots_new=created["snapshot_id"].n_unique() if created.height else 0,
                 snapshots_present=checked.snapshots_seen - created.height,
                 new_events=counts["new_events"],
                 new_bookmakers=counts["new_bookmakers"],
@@ -833,11 +840,31 @@ class _SourceLoader:
         with _progress(self.show_progress, "writing", total_rows(self.source)) as advance:
             # The next batch is read and prepared while the current one is COPYed.
             for rows, table in _prefetch((b.frame.height, prepare(b.frame)) for b in batches):
-                if table.num_rows:
-                    cursor.adbc_ingest("market_odds", table, mode="append")
-                    loaded += table.num_rows
+                loaded += self._copy_prices(cursor, table)
                 advance(rows)
         return loaded
+
+    def _copy_prices(self, cursor: Any, prices: pa.Table) -> int:
+        """COPY ``prices`` into ``market_odds``; return how many rows.
+
+        Repeated prices are found within a batch; the same price given again more than
+        a batch away reaches the unique key, and is reported here for people.
+        """
+        if not prices.num_rows:
+            return 0
+        try:
+            cursor.adbc_ingest("market_odds", prices, mode="append")
+        except Exception as exc:
+            if "23505" not in str(exc):  # unique_violation: the price key, on a partition
+                raise
+            raise ValidationError(
+                f"{self.source.name} gives the same price (bookmaker, bookmaker event, "
+                "captured_at, market, line, outcome) more than once, in rows more than "
+                f"{self.batch_rows:,} rows apart; nothing from it was loaded. Remove the "
+                "repeated rows, or load with a larger batch_rows so that they meet in one "
+                f"batch. ({' '.join(str(exc).split())[:300]})"
+            ) from None
+        return prices.num_rows
 
     # -- errors and rejects ------------------------------------------------------------
 
@@ -1061,13 +1088,6 @@ def _with_snapshot_ids(prices: pl.DataFrame, created: pl.DataFrame) -> pa.Table:
     return rows.to_arrow().cast(PRICE_SCHEMA)
 
 
-def _copy_prices(cursor: Any, prices: pa.Table) -> int:
-    """COPY ``prices`` into ``market_odds``; return how many rows."""
-    if prices.num_rows:
-        cursor.adbc_ingest("market_odds", prices, mode="append")
-    return prices.num_rows
-
-
 def _owned(frame: pl.DataFrame) -> pl.DataFrame:
     """A copy of ``frame`` that holds only its own bytes, for results kept across batches.
 
@@ -1223,16 +1243,29 @@ _RESCHEDULE = (
     "RETURNING e.id"
 )
 
+# Returns the id of every staged snapshot this run holds: the ones inserted now, and
+# (second part) ones an earlier batch of the same run inserted under another bookmaker
+# event id of the same match (the statement's own inserts are not visible there).
 _INSERT_SNAPSHOTS = (
-    "WITH inserted AS ("
-    "  INSERT INTO odds_snapshots (event_id, bookmaker_id, captured_at, run_id) "
-    "  SELECT le.event_id, le.bookmaker_id, l.captured_at, $1 FROM _load_snapshots l "
+    "WITH staged AS ("
+    "  SELECT le.event_id, le.bookmaker_id, le.bookmaker, le.bookmaker_event_id, "
+    "  l.captured_at, l.row FROM _load_snapshots l "
     "  JOIN _load_events le ON le.bookmaker = l.bookmaker "
-    "  AND le.bookmaker_event_id = l.bookmaker_event_id "
-    "  ORDER BY l.row "  # ids in file order: each batch of prices appends to the index
+    "  AND le.bookmaker_event_id = l.bookmaker_event_id"
+    "), inserted AS ("
+    "  INSERT INTO odds_snapshots (event_id, bookmaker_id, captured_at, run_id) "
+    "  SELECT event_id, bookmaker_id, captured_at, $1 FROM staged "
+    "  ORDER BY row "  # ids in file order: each batch of prices appends to the index
     "  ON CONFLICT DO NOTHING RETURNING id, event_id, bookmaker_id, captured_at"
     ") "
-    "SELECT i.id AS snapshot_id, le.bookmaker, le.bookmaker_event_id, i.captured_at "
-    "FROM inserted i JOIN _load_events le ON le.event_id = i.event_id "
-    "AND le.bookmaker_id = i.bookmaker_id"
+    "SELECT i.id AS snapshot_id, s.bookmaker, s.bookmaker_event_id, s.captured_at "
+    "FROM staged s JOIN inserted i ON i.event_id = s.event_id "
+    "AND i.bookmaker_id = s.bookmaker_id AND i.captured_at = s.captured_at "
+    "UNION ALL "
+    "SELECT o.id, s.bookmaker, s.bookmaker_event_id, s.captured_at "
+    "FROM (SELECT * FROM staged s WHERE NOT EXISTS (SELECT FROM inserted i "
+    "  WHERE i.event_id = s.event_id AND i.bookmaker_id = s.bookmaker_id "
+    "  AND i.captured_at = s.captured_at)) s "
+    "JOIN odds_snapshots o ON o.event_id = s.event_id AND o.bookmaker_id = s.bookmaker_id "
+    "AND o.captured_at = s.captured_at AND o.run_id = $1"
 )

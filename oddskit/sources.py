@@ -92,12 +92,14 @@ def replayable(source: Source) -> Iterator[Source]:
         yield source
         return
     with tempfile.TemporaryDirectory(prefix="oddskit-reader-") as folder:
-        path = Path(folder) / "batches.arrow"
-        with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, source.obj.schema) as out:
+        path = Path(folder) / "batches.arrows"
+        # The stream format, not the file format: batches may carry different
+        # dictionaries (categorical columns), which only a stream can replace.
+        with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_stream(sink, source.obj.schema) as out:
             for batch in source.obj:
                 out.write_batch(batch)
         with pa.memory_map(str(path)) as mapped:
-            yield Source(source.name, "arrow", obj=pa.ipc.open_file(mapped).read_all())
+            yield Source(source.name, "arrow", obj=pa.ipc.open_stream(mapped).read_all())
 
 
 def _kind_of(path: Path) -> SourceKind | None:

@@ -279,3 +279,43 @@ def test_a_clean_source_is_checked_and_written_in_one_pass(
     assert result.rows_loaded == small.height
     assert result.snapshots_new == small.select(SNAPSHOT_KEY).n_unique()
     assert stored_prices(db).equals(as_input(small))
+
+
+def test_one_match_under_two_event_ids_of_a_bookmaker_keeps_every_price(
+    make_database, sample: pl.DataFrame
+) -> None:
+    # A bookmaker lists one match (one SportRadar id) under two of its event ids with
+    # different markets at the same instant: one snapshot holds both. When the second
+    # id only turns up in a later batch, its prices must still be stored (review find).
+    snapshot = sample.filter(
+        pl.col("bookmaker_event_id") == sample["bookmaker_event_id"][0],
+        pl.col("captured_at") == sample["captured_at"][0],
+        pl.col("sportradar_id").is_not_null(),
+    )
+    first = snapshot.filter(pl.col("market") == "1x2")
+    second = snapshot.filter(pl.col("market") == "btts").with_columns(
+        pl.col("bookmaker_event_id") + "-alt"
+    )
+    assert first.height and second.height
+    frame = pl.concat([first, second])
+    db = make_database("embedded")
+    migrate(db)
+    result = load(frame, db=db, batch_rows=first.height).results[0]
+    assert result.rows_loaded == frame.height
+    assert result.snapshots_new == 1
+    with db.engine.connect() as conn:
+        stored = conn.execute(sa.text("SELECT count(*) FROM market_odds")).scalar_one()
+    assert stored == frame.height
+
+
+def test_a_reader_with_changing_dictionaries_loads(make_database, sample: pl.DataFrame) -> None:
+    # Categorical columns become Arrow dictionaries that differ from batch to batch.
+    parts = [sample.head(1500), sample.slice(1500, 1500)]
+    tables = [p.with_columns(pl.col("market").cast(pl.Categorical)).to_arrow() for p in parts]
+    reader = pa.RecordBatchReader.from_batches(
+        tables[0].schema, [b for t in tables for b in t.to_batches()]
+    )
+    db = make_database("embedded")
+    migrate(db)
+    result = load(reader, db=db).results[0]
+    assert result.rows_loaded == 3000

@@ -967,3 +967,16 @@ def test_teams_differing_across_batches_are_refused_as_within_the_input(
         source="polars.DataFrame",
         batch_rows=40,
     )
+
+
+def test_a_price_repeated_batches_apart_is_refused_readably(fresh_db: Database) -> None:
+    # Within one batch an exact repeat is dropped; batches apart it reaches the unique
+    # key of market_odds, which must come back as a message for people (review find).
+    frame = pl.concat([SAMPLE.head(40), SAMPLE.head(1)])
+    assert_refused(
+        fresh_db,
+        frame,
+        ["polars.DataFrame gives the same price", "more than 20 rows apart"],
+        source="polars.DataFrame",
+        batch_rows=20,
+    )

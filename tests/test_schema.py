@@ -217,6 +217,8 @@ def test_snapshot_references_are_checked_per_statement(migrated: Database) -> No
         _statement(migrated, "DELETE FROM events")
     with pytest.raises(sa.exc.IntegrityError, match="still referenced by odds_snapshots"):
         _statement(migrated, "DELETE FROM bookmakers")
+    with pytest.raises(sa.exc.IntegrityError, match="cannot truncate events"):
+        _statement(migrated, "TRUNCATE events CASCADE")
     _statement(migrated, "DELETE FROM bookmakers WHERE name = 'Unused'")  # unreferenced: fine
     assert scalar(migrated, "SELECT count(*) FROM odds_snapshots") == 1
     assert scalar(migrated, "SELECT count(*) FROM bookmakers") == 1
