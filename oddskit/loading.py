@@ -400,9 +400,7 @@ class _SourceLoader:
             parts.append(keys.drop_nulls().unique())
         keys = pl.concat(parts).unique() if parts else pl.DataFrame()
         with self.db.adbc() as conn, conn.cursor() as cursor:
-            staged = keys.to_arrow()
-            staged = staged.cast(pa.schema([f.with_type(_plain(f.type)) for f in staged.schema]))
-            cursor.adbc_ingest("_reload_keys", staged, mode="create", temporary=True)
+            _stage(cursor, "_reload_keys", keys)
             cursor.execute("ANALYZE _reload_keys")
             cursor.execute(
                 "SELECT count(*) FROM _reload_keys k JOIN bookmakers b ON b.name = k.bookmaker "
@@ -966,9 +964,8 @@ class _SourceLoader:
             pl.col("column").alias("column_name"),
             "value",
             pl.col("reason").fill_null("").alias("message"),
-        ).to_arrow()
-        table = table.cast(pa.schema([f.with_type(_plain(f.type)) for f in table.schema]))
-        cursor.adbc_ingest("scrape_errors", table, mode="append")
+        )
+        cursor.adbc_ingest("scrape_errors", _for_copy(table), mode="append")
 
     def _fail_run(self, run_id: int, exc: BaseException) -> None:
         """Mark the run failed (committed first, on its own), then store its problems."""
@@ -1132,9 +1129,13 @@ class _Stopwatch:
 
 def _stage(cursor: Any, table: str, frame: pl.DataFrame) -> None:
     """COPY ``frame`` into a new temporary table ``table``."""
-    staged = frame.to_arrow()
-    staged = staged.cast(pa.schema([f.with_type(_plain(f.type)) for f in staged.schema]))
-    cursor.adbc_ingest(table, staged, mode="create", temporary=True)
+    cursor.adbc_ingest(table, _for_copy(frame), mode="create", temporary=True)
+
+
+def _for_copy(frame: pl.DataFrame) -> pa.Table:
+    """``frame`` as Arrow with plain ``string`` columns (what ADBC's COPY writer expects)."""
+    table = frame.to_arrow()
+    return table.cast(pa.schema([f.with_type(_plain(f.type)) for f in table.schema]))
 
 
 def _plain(dtype: pa.DataType) -> pa.DataType:
