@@ -202,9 +202,9 @@ def describe_error(exc: BaseException) -> str:
         text = _driver_text(detail)
         if isinstance(exc, CONNECTION_ERRORS) or isinstance(detail, CONNECTION_ERRORS):
             return (
-                f"the database connection failed: {_sentence(text)} Check that the server is up and "
-                "reachable, then run the command again (what was committed is kept, and "
-                "running it again is safe)."
+                f"the database connection failed: {_sentence(text)} Check that the server is "
+                "up and reachable, then run the command again (what was committed is kept, "
+                "and running it again is safe)."
             )
         if getattr(detail, "sqlstate", None) == "42P01":  # undefined_table
             text = f"{_sentence(text)} Is the oddskit schema there? Run `oddskit migrate` first."
