@@ -283,7 +283,7 @@ def main_options(
         typer.Option(
             "--debug",
             envvar="ODDSKIT_DEBUG",
-            help="Show the traceback of an error (secrets masked). Also: ODDSKIT_DEBUG=1.",
+            help="Show the traceback of an error (with passwords masked).",
         ),
     ] = False,
     version: Annotated[

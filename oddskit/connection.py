@@ -213,7 +213,7 @@ def mask_secrets(text: str, url: str | URL | None = None) -> str:
         >>> mask_secrets("bad host=h password='x y' dbname=d; also ?sslpassword=z&a=b")
         'bad host=h password=*** dbname=d; also ?sslpassword=***&a=b'
     """
-    for secret in _secrets_in(url):
+    for secret in sorted(_secrets_in(url), key=len, reverse=True):  # a part hides no whole
         text = _hide(text, secret)
     text = _USERINFO_PASSWORD.sub(rf"\1{MASK}@", text)
     text = _QUERY_SECRET.sub(rf"\1{MASK}", text)
@@ -286,9 +286,14 @@ def mask_url(url: str | URL) -> str:
     try:
         return _render(_parse(text), masked=True)
     except _Unparseable:
-        if _SCHEME.match(text):
-            return mask_secrets(text, text)
-        return "(database settings that cannot be parsed)"
+        if not (scheme := _SCHEME.match(text)):
+            return "(database settings that cannot be parsed)"
+        rest = text[scheme.end() :]
+        if "@" in rest:  # everything after the user name up to the last '@' may be password
+            userinfo, _, host_and_more = rest.rpartition("@")
+            user, colon, _ = userinfo.partition(":")
+            rest = f"{user}{colon and ':' + MASK}@{host_and_more}"
+        return mask_secrets(text[: scheme.end()] + rest, text)
 
 
 def resolve_url(url: str | None = None) -> tuple[str | None, UrlSource]:
