@@ -84,25 +84,26 @@ MASK = "***"
 #: ``scheme://`` at the start of a URL.
 _SCHEME = re.compile(r"^\s*([A-Za-z][A-Za-z0-9+.-]*)://")
 
-#: The password in the user-info part of any URL inside free text (up to the last ``@``).
-_USERINFO_PASSWORD = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://[^\s:/?@]*:)\S*@")
+#: The password in the user-info part of any URL inside free text (up to the last ``@``),
+#: except the placeholder of the form ``postgresql://user:password@host`` in our hints.
+_USERINFO_PASSWORD = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://[^\s:/?@]*:)(?!password@)\S*@")
 
 #: A secret parameter in a URL query: ``?password=…`` / ``&sslpassword=…``.
 _QUERY_SECRET = re.compile(r"([?&](?:ssl)?pass(?:word|file)=)[^&\s]*", re.IGNORECASE)
 
 #: A secret in key/value text: ``password=…`` (libpq), ``PGPASSWORD=…``, ``'password': '…'``.
 _KEYWORD_SECRET = re.compile(
-    r"(?<![\w?&.-])((?:pg)?(?:ssl)?pass(?:word|file)['\"]?\s*[=:]\s*)"
+    r"(?<![\w?&.-])((?:pg)?(?:ssl)?pass(?:word|file)(?:\s*=|['\"]\s*:)\s*)"
     r"('(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|[^\s,;)}\]]+)",
     re.IGNORECASE,
 )
 
 #: Forms that the accepted database URLs take, for error messages.
 URL_FORMS = (
-    "Use postgresql://user:password@host:5432/database (percent-encode special characters "
-    "of the user name and password: @ as %40, / as %2F, : as %3A, space as %20) or the "
-    "libpq keyword form host=... port=5432 user=... password=... dbname=... "
-    "(quote values with spaces in single quotes)."
+    "Use postgresql://user:password@host:5432/database, with special characters in the "
+    "user name and the password percent-encoded (@ as %40, / as %2F, : as %3A, space as "
+    "%20), or libpq settings such as 'host=db.example.com port=5432 user=ana dbname=odds' "
+    "(values with spaces in single quotes)."
 )
 
 
@@ -260,9 +261,10 @@ def parse_database_url(url: str | URL) -> dict[str, str]:
     try:
         return _parse(text)
     except _Unparseable as exc:
-        shown = f" {mask_url(text)!r}" if _SCHEME.match(text) else ""
+        # (the URL is followed by a space: masking this text again changes nothing)
+        shown = f" {mask_url(text)}" if _SCHEME.match(text) else ""
         raise ConfigurationError(
-            f"Cannot use the database URL{shown}: {exc}. {URL_FORMS}"
+            f"Cannot use the database URL{shown} because {exc}. {URL_FORMS}"
         ) from None
 
 
