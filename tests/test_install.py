@@ -124,6 +124,7 @@ def test_wheel_without_extras_imports_every_module(fresh_install) -> None:
     location = _run(fresh_install, bin_dir / "python", "-c", code)
     assert "site-packages" in location  # the installed copy, not this checkout
     assert "Usage: oddskit" in _run(fresh_install, bin_dir / "oddskit", "--help")
+    assert _run(fresh_install, bin_dir / "oddskit", "--version").startswith("oddskit 0.")
 
 
 @pytest.mark.slow
