@@ -243,8 +243,10 @@ def test_killed_loader_leaves_nothing_and_rerun_equals_clean_load(
     result = load(path, db=db).results[0]
     assert result.rows_loaded == 200_000
     assert counts(db)["market_odds"] == 200_000
+    # The killed run is found abandoned by the next load (issue 9, item 6).
     runs = fetch_load_runs(db, kind="load")
-    assert runs["status"].to_list() == ["succeeded", "running"]  # the killed run never finished
+    assert runs["status"].to_list() == ["succeeded", "failed"]
+    assert runs["error"][1].startswith("abandoned: the loader stopped before it finished")
 
 
 def test_concurrent_overlapping_loaders_store_every_row_once(make_database, tmp_path: Path) -> None:
