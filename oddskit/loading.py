@@ -311,10 +311,11 @@ def load(
     source; ``rejects_path``: a file or a folder), never replacing an existing file
     (see :mod:`oddskit.rejects`).
 
-    With several sources, a refused source does not stop the others: every source
-    is tried, then the error of the refused ones is raised (a database failure stops
-    the load: the sources after it are not tried). The error carries ``.report``, a
-    :class:`LoadReport` of the committed sources with every source's outcome.
+    A refused source does not stop the others: every source is tried, then one error
+    for the refused ones is raised, ending with every source's outcome (committed,
+    refused, failed, not tried). A database failure stops the load: the sources after
+    it are not tried. The error carries ``.report``, a :class:`LoadReport` of the
+    committed sources and every source's outcome.
 
     Example:
         >>> from oddskit.sample import generate_sample
@@ -347,13 +348,14 @@ def load(
             try:
                 result = loader.run()
             except OddskitError as exc:
-                if len(sources) == 1:
-                    raise
-                errors.append(exc)
                 status = "refused" if _goes_on_after(exc) else "failed"
                 first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
                 detail = first.removeprefix(source.name).lstrip(": ")
                 outcomes.append(SourceOutcome(source.name, status, detail))
+                if len(sources) == 1:
+                    exc.report = LoadReport(outcomes=tuple(outcomes))  # type: ignore[attr-defined]
+                    raise
+                errors.append(exc)
                 continue
             results.append(result)
             outcomes.append(SourceOutcome(source.name, "committed"))

@@ -151,7 +151,8 @@ class RejectsFile:
                 )
                 self._temp = Path(name)
                 self._handle = os.fdopen(fd, "wb")
-            rows.write_csv(self._handle, include_header=self.rows == 0)
+            # Polars renders the text; the write itself is ours, so its OSError is too.
+            self._handle.write(rows.write_csv(include_header=self.rows == 0).encode())
         except OSError as exc:
             raise self._error(exc) from None
         self.rows += rows.height

@@ -140,14 +140,9 @@ def _kind_of(path: Path) -> SourceKind | None:
 
 
 def _is_data_file(path: Path) -> bool:
-    """Whether a folder or glob means this file: a regular ``.csv``/``.parquet`` file,
-    not hidden (``.name``, e.g. macOS ``._day.csv``) and not a rejects file."""
-    return (
-        path.is_file()
-        and _kind_of(path) is not None
-        and not path.name.startswith(".")
-        and not REJECTS_NAME.search(path.name)
-    )
+    """Whether a folder or glob means this file: a regular ``.csv``/``.parquet`` file
+    that is not a rejects file."""
+    return path.is_file() and _kind_of(path) is not None and not REJECTS_NAME.search(path.name)
 
 
 def resolve_sources(inputs: Any) -> list[Source]:
@@ -218,7 +213,10 @@ def _resolve_path(text: str) -> list[Source]:
         raise ValidationError(f"{text} does not exist. Check the path (and the working folder).")
     if stat.S_ISDIR(mode):
         try:
-            files = sorted(p for p in path.iterdir() if _is_data_file(p))
+            # Hidden files too are left out (editors' and macOS's ._day.csv companions).
+            files = sorted(
+                p for p in path.iterdir() if _is_data_file(p) and not p.name.startswith(".")
+            )
         except OSError as exc:
             raise unreadable(text, exc) from None
         if not files:

@@ -183,7 +183,7 @@ def _parse_timestamp(raw: pl.Series) -> tuple[pl.Series, pl.Series, pl.Series]:
     """Parse a timestamp column to UTC; also return masks of naive values and of leap
     seconds (``…:59:60``, null in the parsed column: the parser would silently move
     them to the next minute)."""
-    no = pl.Series([False] * raw.len())
+    no = pl.repeat(False, raw.len(), dtype=pl.Boolean, eager=True)
     if raw.dtype == pl.Datetime:
         if raw.dtype.time_zone is None:  # type: ignore[union-attr]
             nulls = pl.Series(raw.name, [None] * raw.len(), dtype=VALID_SCHEMA["captured_at"])
