@@ -440,8 +440,8 @@ class _SourceLoader:
             with replayable(self.source) as self.source:
                 return self._load(self.run_record.id, started)
         except BaseException as exc:
-            if self.rejects is not None:
-                self.rejects.discard()
+            if self.rejects is not None and not self.committing:
+                self.rejects.discard()  # (a commit that may have happened keeps its rejects)
             error = self._as_oddskit_error(exc)
             self._fail_run(error)
             if error is not exc:
@@ -455,10 +455,11 @@ class _SourceLoader:
         if not isinstance(exc, _DRIVER_ERRORS):
             return exc
         if self.committing:
+            kept = self.rejects.path if self.rejects is not None else None
             what = (
                 f"{self.source.name}: the database failed while committing the load, so "
                 "whether it was stored is unknown (`oddskit loads` shows it; loading it again "
-                "adds nothing if it was)"
+                "adds nothing if it was" + (f"; its rejected rows are in {kept})" if kept else ")")
             )
         else:
             what = f"{self.source.name} was not loaded (nothing from it was committed)"
