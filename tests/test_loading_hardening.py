@@ -28,7 +28,7 @@ import pytest
 import sqlalchemy as sa
 from psycopg import sql
 from sqlalchemy.engine import make_url
-from test_loading import counts, start_loader, wait_for_copy
+from test_loading import counts, start_loader, wait_for_copy, wait_for_sessions_to_end
 from typer.testing import CliRunner
 
 import oddskit
@@ -489,6 +489,7 @@ def kill_loader_mid_copy(db: Database, path: Path) -> None:
     wait_for_copy(db, process)
     process.send_signal(signal.SIGKILL)
     process.wait()
+    wait_for_sessions_to_end(db)
 
 
 def test_maintain_marks_a_killed_load_abandoned(db: Database, big_file: Path) -> None:
