@@ -38,7 +38,10 @@ from its snapshot keys alone and reported as already present.
 Idempotency is decided per snapshot: a snapshot that is already stored keeps the
 prices it was stored with. Partitions for the data's days are created (committed)
 before the transaction touches the partitioned tables, so no row lands in a
-default partition. Every load is recorded in ``scrape_runs`` (kind ``'load'``).
+default partition. Every load is recorded in ``scrape_runs`` (kind ``'load'``; see
+:mod:`oddskit.runs`, which also finds loads that were killed); rejected rows go to
+rejects files that never replace anything (:mod:`oddskit.rejects`). A failure of the
+database driver reaches the caller as a :class:`~oddskit.errors.DatabaseError`.
 
 Example:
     >>> import oddskit
