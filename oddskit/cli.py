@@ -435,38 +435,57 @@ def policy_command(
 @friendly_errors
 def load_command(
     paths: Annotated[
-        list[str], typer.Argument(help="CSV or Parquet files, folders or globs of them.")
+        list[str],
+        typer.Argument(
+            help="CSV or Parquet files, folders or globs of them. An existing path is "
+            "always that file or folder (even with [ ] * ? in its name); only a path that "
+            "does not exist is read as a glob (quote it so the shell leaves it alone). "
+            "Folders and globs leave out hidden files and *.rejects.csv files."
+        ),
     ],
     on_error: Annotated[
         str,
         typer.Option(
             help="'raise': refuse a file with any bad row (nothing of it is written). "
-            "'skip': load the good rows, write the bad ones with a reason to a rejects file."
+            "'skip': load the good rows, write the bad ones with a reason to a rejects file. "
+            "Either way, a refused file does not stop the others: every file is tried, "
+            "each one's outcome is listed, and the exit code is 1."
         ),
     ] = "raise",
     rejects: Annotated[
         Path | None,
-        typer.Option(help="Where --on-error skip writes rejected rows (default FILE.rejects.csv)."),
+        typer.Option(
+            help="Where --on-error skip writes rejected rows: a file or a folder. Default: "
+            "FILE.rejects.csv beside each FILE (day.1.csv -> day.1.rejects.csv). An existing "
+            "file is never replaced: a taken name becomes NAME.2.csv, NAME.3.csv, ..."
+        ),
     ] = None,
     delimiter: Annotated[str, typer.Option(help="CSV field delimiter.")] = ",",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Load odds snapshots (oddskit's input format) from CSV or Parquet files."""
-    from oddskit.loading import load
+    from oddskit.loading import LoadReport, load
 
     with open_database() as db:
-        report = load(
-            paths,
-            db=db,
-            on_error=on_error,  # type: ignore[arg-type]
-            rejects_path=rejects,
-            delimiter=delimiter,
-            progress=False if quiet else None,
-        )
+        try:
+            report = load(
+                paths,
+                db=db,
+                on_error=on_error,  # type: ignore[arg-type]
+                rejects_path=rejects,
+                delimiter=delimiter,
+                progress=False if quiet else None,
+            )
+        except OddskitError as exc:
+            partial = getattr(exc, "report", None)
+            if isinstance(partial, LoadReport):  # some files were committed: say which
+                for result in partial.results:
+                    out.print(str(result), soft_wrap=True, markup=False)
+            raise
     for result in report.results:
-        out.print(str(result), soft_wrap=True)
+        out.print(str(result), soft_wrap=True, markup=False)
     if len(report.results) > 1:
-        out.print(str(report).splitlines()[-1], soft_wrap=True)
+        out.print(str(report).splitlines()[-1], soft_wrap=True, markup=False)
 
 
 @app.command("loads")
@@ -474,16 +493,23 @@ def load_command(
 def loads_command(
     limit: Annotated[int, typer.Option(help="How many recent loads to list.")] = 20,
 ) -> None:
-    """List recent bulk loads: source, status, rows read/new/present/rejected."""
+    """List recent bulk loads: source, status, rows read/new/present/rejected.
+
+    Loads whose loader is gone (killed, or cut off by a server restart) are marked
+    failed first, as abandoned.
+    """
+    from oddskit.runs import close_abandoned_runs
+
     with open_database() as db:
+        close_abandoned_runs(db)
         frame = fetch_load_runs(db, limit=limit, kind="load")
     table = Table("run", "source", "status", "started (UTC)", "read", "new", "present", "rejected")
     for row in frame.iter_rows(named=True):
         status = row["status"] if not row["error"] else f"{row['status']}: {row['error'][:60]}"
-        table.add_row(
+        table.add_row(  # data is never markup: a source may be named "[/x].csv"
             str(row["run_id"]),
-            row["source"],
-            status,
+            Text(row["source"]),
+            Text(status),
             f"{row['started_at']:%Y-%m-%d %H:%M:%S}",
             f"{row['rows_read']:,}",
             f"{row['rows_loaded']:,}",

@@ -25,3 +25,7 @@ class PartitionError(OddskitError, RuntimeError):
 
 class ValidationError(OddskitError, ValueError):
     """Input data broke a rule of the input format."""
+
+
+class RejectsError(OddskitError, OSError):
+    """Rejected rows could not be written to their rejects file (so nothing was loaded)."""

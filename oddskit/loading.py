@@ -38,7 +38,10 @@ from its snapshot keys alone and reported as already present.
 Idempotency is decided per snapshot: a snapshot that is already stored keeps the
 prices it was stored with. Partitions for the data's days are created (committed)
 before the transaction touches the partitioned tables, so no row lands in a
-default partition. Every load is recorded in ``scrape_runs`` (kind ``'load'``).
+default partition. Every load is recorded in ``scrape_runs`` (kind ``'load'``; see
+:mod:`oddskit.runs`, which also finds loads that were killed); rejected rows go to
+rejects files that never replace anything (:mod:`oddskit.rejects`). A failure of the
+database driver reaches the caller as a :class:`~oddskit.errors.DatabaseError`.
 
 Example:
     >>> import oddskit
@@ -49,24 +52,33 @@ Example:
 
 from __future__ import annotations
 
-import json
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
+import adbc_driver_manager
 import polars as pl
+import psycopg
 import pyarrow as pa
 import sqlalchemy as sa
 
 from oddskit.connection import Database, connect
-from oddskit.errors import OddskitError, ValidationError
+from oddskit.errors import (
+    DatabaseError,
+    OddskitError,
+    RejectsError,
+    ValidationError,
+)
 from oddskit.partitions import ensure_partitions, get_policy, maintain
+from oddskit.rejects import RejectsFile, check_rejects_path, rejects_target
+from oddskit.runs import MAX_STORED_ERRORS, RunRecord, close_abandoned_runs
 from oddskit.sources import (
     DEFAULT_BATCH_ROWS,
     Source,
@@ -83,9 +95,11 @@ from oddskit.validation import (
     PRICE_KEY,
     SNAPSHOT_ATTRIBUTES,
     check_header,
+    count_problems,
     format_errors,
     parse_prices,
     parse_timestamps,
+    summarise_problems,
     validate_batch,
 )
 
@@ -126,13 +140,25 @@ PRICE_SCHEMA = pa.schema(
     ]
 )
 
-#: At most this many problems of a run are stored in ``scrape_errors``.
-MAX_STORED_ERRORS = 1000
+#: Problems listed one by one in a refusal's message (all are counted).
+SHOWN_ERRORS = 10
+
+#: What the database drivers raise (a terminated session, a restart, a refusal).
+_DRIVER_ERRORS = (adbc_driver_manager.Error, sa.exc.SQLAlchemyError, psycopg.Error)
 
 
 @dataclass(frozen=True)
 class LoadResult:
-    """What loading one source did."""
+    """What loading one source did.
+
+    ``rejects_path``: where this load's rejected rows are (``on_error="skip"``); for a
+    file recognised as loaded before, where run ``rejects_run_id`` wrote them.
+
+    Example:
+        >>> LoadResult("day.csv", 7, 10, 8, 0, 2, 1, 0, 1, 1, 0, (), 0.5,
+        ...            rejects_path=Path("day.rejects.csv")).rows_per_second
+        20.0
+    """
 
     source: str
     run_id: int | None
@@ -149,6 +175,7 @@ class LoadResult:
     seconds: float
     rejects_path: Path | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    rejects_run_id: int | None = None
 
     @property
     def rows_per_second(self) -> float:
@@ -164,16 +191,45 @@ class LoadResult:
             f"{len(self.partitions_created)} partitions created; "
             f"{self.seconds:.1f} s, {self.rows_per_second:,.0f} rows/s"
         )
-        if self.rejects_path:
-            text += f"; rejected rows written to {self.rejects_path}"
-        return text
+        return text + self._rejects_note()
+
+    def _rejects_note(self) -> str:
+        if self.rejects_run_id is None:
+            return f"; rejected rows written to {self.rejects_path}" if self.rejects_path else ""
+        if not self.rows_rejected:
+            return ""
+        if self.rejects_path is None:
+            return (
+                f"; its rejected rows were reported by run {self.rejects_run_id} "
+                f"(oddskit.fetch_run_errors(db, {self.rejects_run_id}))"
+            )
+        gone = "" if self.rejects_path.exists() else ", which is no longer there"
+        return (
+            f"; its rejected rows were written to {self.rejects_path} by run "
+            f"{self.rejects_run_id}{gone}"
+        )
+
+
+@dataclass(frozen=True)
+class SourceOutcome:
+    """What became of one source of a :func:`load`: ``committed``, ``refused`` (its input
+    or its rejects file), ``failed`` (the database) or ``not tried``."""
+
+    source: str
+    status: Literal["committed", "refused", "failed", "not tried"]
+    detail: str = ""
 
 
 @dataclass(frozen=True)
 class LoadReport:
-    """The results of one :func:`load` call, one per source, with totals."""
+    """The results of one :func:`load` call, one per committed source, with totals.
+
+    ``outcomes`` says what became of every source, in order; when some were not
+    loaded, :func:`load` raises an error that carries this report as ``.report``.
+    """
 
     results: tuple[LoadResult, ...] = field(default_factory=tuple)
+    outcomes: tuple[SourceOutcome, ...] = field(default_factory=tuple)
 
     def _total(self, name: str) -> int:
         return sum(getattr(result, name) for result in self.results)
@@ -208,6 +264,31 @@ class LoadReport:
             )
         return "\n".join(lines)
 
+    def outcome_summary(self) -> str:
+        """Every source with what became of it, under a one-line count.
+
+        Example:
+            >>> report = LoadReport(outcomes=(SourceOutcome("a.csv", "committed"),
+            ...     SourceOutcome("b.csv", "refused", "3 problems in 3 rows"),
+            ...     SourceOutcome("c.csv", "not tried")))
+            >>> print(report.outcome_summary())
+            1 of 3 sources loaded: 1 committed, 1 refused, 1 not tried.
+              committed  a.csv
+              refused    b.csv: 3 problems in 3 rows
+              not tried  c.csv
+        """
+        counts = Counter(outcome.status for outcome in self.outcomes)
+        statuses = ("committed", "refused", "failed", "not tried")
+        lines = [
+            f"{counts['committed']} of {len(self.outcomes)} sources loaded: "
+            + ", ".join(f"{counts[status]} {status}" for status in statuses if counts[status])
+            + "."
+        ]
+        for outcome in self.outcomes:
+            detail = f": {outcome.detail}" if outcome.detail else ""
+            lines.append(f"  {outcome.status:<10} {outcome.source}{detail}")
+        return "\n".join(lines)
+
 
 def load(
     inputs: Any,
@@ -223,10 +304,21 @@ def load(
 
     ``inputs``: a path (CSV or Parquet), a folder or glob of them, a list of those,
     a ``pyarrow.Table``/``RecordBatchReader`` or a ``polars.DataFrame``/``LazyFrame``.
+    An existing path is always that file or folder; only a path that does not exist
+    is read as a glob. Folders and globs leave out hidden files and rejects files.
+
     Each source is loaded in its own transaction. With ``on_error="raise"`` (the
     default) a source with any bad row is refused whole with every problem listed;
     with ``"skip"`` the good rows are loaded and the rejected ones written, with a
-    ``reason`` column, to ``rejects_path`` (default: ``<file>.rejects.csv``).
+    ``reason`` column, to a rejects file (default ``<file>.rejects.csv`` beside the
+    source; ``rejects_path``: a file or a folder), never replacing an existing file
+    (see :mod:`oddskit.rejects`).
+
+    A refused source does not stop the others: every source is tried, then one error
+    for the refused ones is raised, ending with every source's outcome (committed,
+    refused, failed, not tried). A database failure stops the load: the sources after
+    it are not tried. The error carries ``.report``, a :class:`LoadReport` of the
+    committed sources and every source's outcome.
 
     Example:
         >>> from oddskit.sample import generate_sample
@@ -236,35 +328,66 @@ def load(
     """
     if on_error not in ("raise", "skip"):
         raise ValidationError(f"`on_error` must be one of {{'raise', 'skip'}}, got {on_error!r}")
+    if on_error == "skip":
+        check_rejects_path(rejects_path)
     sources = resolve_sources(inputs)
     own_db = db is None
     db = db or connect()
     show = sys.stderr.isatty() if progress is None else progress
     try:
+        close_abandoned_runs(db)
         maintain(db)
-        results = []
+        results: list[LoadResult] = []
+        outcomes: list[SourceOutcome] = []
+        errors: list[OddskitError] = []
         for source in sources:
-            target = (
-                _rejects_target(source, rejects_path, len(sources)) if on_error == "skip" else None
-            )
+            if errors and not _goes_on_after(errors[-1]):
+                outcomes.append(SourceOutcome(source.name, "not tried"))
+                continue
+            target = rejects_target(source, rejects_path, len(sources))
+            if on_error == "raise":
+                target = None
             loader = _SourceLoader(db, source, on_error, target, delimiter, batch_rows, show)
-            results.append(loader.run())
-        return LoadReport(tuple(results))
+            try:
+                result = loader.run()
+            except OddskitError as exc:
+                status = "refused" if _goes_on_after(exc) else "failed"
+                first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                detail = first.removeprefix(source.name).lstrip(": ")
+                outcomes.append(SourceOutcome(source.name, status, detail))
+                if len(sources) == 1:
+                    exc.report = LoadReport(outcomes=tuple(outcomes))  # type: ignore[attr-defined]
+                    raise
+                errors.append(exc)
+                continue
+            results.append(result)
+            outcomes.append(SourceOutcome(source.name, "committed"))
+        report = LoadReport(tuple(results), tuple(outcomes))
+        if errors:
+            raise _not_all_loaded(report, errors)
+        return report
     finally:
         if own_db:
             db.close()
 
 
-def _rejects_target(source: Source, rejects_path: str | Path | None, count: int) -> Path:
-    if rejects_path is not None:
-        path = Path(rejects_path)
-        if count > 1:  # one rejects file per source
-            stem = Path(source.path.name if source.path else source.kind).stem
-            path = path.with_name(f"{path.stem}.{stem}{path.suffix or '.csv'}")
-        return path
-    if source.path is not None:
-        return source.path.with_name(source.path.name.split(".")[0] + ".rejects.csv")
-    return Path(f"rejects-{datetime.now(UTC):%Y%m%dT%H%M%S}.csv")
+def _goes_on_after(error: OddskitError) -> bool:
+    """Whether the next sources are still tried after ``error`` (a problem of the
+    source itself), or not (the database failed: the next ones would fail too)."""
+    return isinstance(error, (ValidationError, RejectsError))
+
+
+def _not_all_loaded(report: LoadReport, errors: list[OddskitError]) -> OddskitError:
+    """One error for the sources that were not loaded, carrying ``report``."""
+    kind: type[OddskitError] = ValidationError
+    if stopper := next((e for e in errors if not _goes_on_after(e)), None):
+        kind = type(stopper)
+    elif all(isinstance(e, RejectsError) for e in errors):
+        kind = RejectsError
+    message = "\n\n".join([*(str(e) for e in errors), report.outcome_summary()])
+    error = kind(message)
+    error.report = report  # type: ignore[attr-defined]
+    return error
 
 
 class _SourceLoader:
@@ -283,14 +406,17 @@ class _SourceLoader:
         self.db = db
         self.source = source
         self.on_error = on_error
-        self.rejects = rejects
-        self.rejects_written = 0
+        self.rejects_target = rejects
+        self.rejects: RejectsFile | None = None
         self.delimiter = delimiter
         self.batch_rows = batch_rows
         self.show_progress = show_progress
         self.now = datetime.now(UTC)
-        self.errors: list[pl.DataFrame] = []
-        self.error_count = 0
+        self.errors: list[pl.DataFrame] = []  # the first MAX_STORED_ERRORS problems
+        self.error_count = 0  # every problem
+        self.problem_rows = 0  # every row with a problem
+        self.problem_counts: Counter[tuple[str | None, str]] = Counter()
+        self.committing = False
         self.rejected_rows = 0
         self.bad_rows: list[pl.Series] = []
         self.had_duplicates = False
@@ -301,20 +427,58 @@ class _SourceLoader:
 
     def run(self) -> LoadResult:
         started = time.perf_counter()
-        if self.rejects is not None and self.rejects.exists():
-            self.rejects.unlink()
-        self.retention_days = get_policy(self.db).retention_days
-        self.file_hash = self.source.file_hash()
-        run_id = self._start_run()
+        try:
+            self.retention_days = get_policy(self.db).retention_days
+            self.file_hash = self.source.file_hash()
+            self.run_record = self._start_run()
+        except _DRIVER_ERRORS as exc:
+            raise self._as_oddskit_error(exc) from None
         try:
             header = read_header(self.source, delimiter=self.delimiter)
             check_header(header, source=self.source.name)
             self.columns = [name for name in header if name in INPUT_COLUMNS]
+            if self.rejects_target is not None:
+                columns = ["row", *self.columns, "reason"]
+                self.rejects = RejectsFile(self.rejects_target, columns, self.source.name)
             with replayable(self.source) as self.source:
-                result = self._load(run_id, started)
+                return self._load(self.run_record.id, started)
         except BaseException as exc:
-            self._fail_run(run_id, exc)
+            if self.rejects is not None and not self.committing:
+                self.rejects.discard()  # (a commit that may have happened keeps its rejects)
+            error = self._as_oddskit_error(exc)
+            self._fail_run(error)
+            if error is not exc:
+                raise error from None
             raise
+        finally:
+            self.run_record.close()
+
+    def _as_oddskit_error(self, exc: BaseException) -> BaseException:
+        """A database driver's exception as a :class:`DatabaseError` for people."""
+        if not isinstance(exc, _DRIVER_ERRORS):
+            return exc
+        if self.committing:
+            kept = self.rejects.path if self.rejects is not None else None
+            what = (
+                f"{self.source.name}: the database failed while committing the load, so "
+                "whether it was stored is unknown (`oddskit loads` shows it; loading it again "
+                "adds nothing if it was" + (f"; its rejected rows are in {kept})" if kept else ")")
+            )
+        else:
+            what = f"{self.source.name} was not loaded (nothing from it was committed)"
+        return DatabaseError(
+            f"{self.db.error(what, exc)}. If the server restarted or ended the session, "
+            "load it again once the server is back (loading is idempotent)."
+        )
+
+    def _commit(self, conn: Any, cursor: Any, result: LoadResult) -> LoadResult:
+        """Move the rejects file into place, record the run and commit."""
+        if self.rejects is not None and (path := self.rejects.publish()) is not None:
+            result = replace(result, rejects_path=path)
+        self._finish_run(cursor, result)
+        self.committing = True
+        conn.commit()
+        self.committing = False
         return result
 
     def _load(self, run_id: int, started: float) -> LoadResult:
@@ -363,12 +527,9 @@ class _SourceLoader:
                 rescheduled_events=counts["rescheduled_events"],
                 partitions_created=tuple(created),
                 seconds=time.perf_counter() - started,
-                rejects_path=self.rejects if self.rejects_written else None,
                 timings=clock.laps,
             )
-            self._finish_run(cursor, run_id, result)
-            conn.commit()
-        return result
+            return self._commit(conn, cursor, result)
 
     # -- reload of a file loaded before -------------------------------------------------
 
@@ -380,7 +541,8 @@ class _SourceLoader:
         with self.db.engine.connect() as conn:
             previous = conn.execute(
                 sa.text(
-                    "SELECT rows_read, rows_rejected FROM scrape_runs WHERE kind = 'load' "
+                    "SELECT id, rows_read, rows_rejected, details ->> 'rejects_path' "
+                    "FROM scrape_runs WHERE kind = 'load' "
                     "AND status = 'succeeded' AND file_hash = :hash AND source = :source "
                     "ORDER BY id DESC LIMIT 1"
                 ),
@@ -388,6 +550,9 @@ class _SourceLoader:
             ).one_or_none()
         if previous is None:
             return None
+        previous_run, rows_read, rejected, rejects_path = previous
+        if rejected and self.on_error == "raise":
+            return None  # loaded before with rows left out: refuse it now, with every problem
         parts = []
         for batch in iter_batches(
             self.source, columns=SNAPSHOT_KEY, batch_rows=self.batch_rows, delimiter=self.delimiter
@@ -413,7 +578,6 @@ class _SourceLoader:
             if present != keys.height:
                 return None  # some snapshots are gone (retention) or new: load normally
             clock.lap("check snapshots")
-            rows_read, rejected = previous
             result = LoadResult(
                 source=self.source.name,
                 run_id=run_id,
@@ -429,10 +593,10 @@ class _SourceLoader:
                 partitions_created=(),
                 seconds=time.perf_counter() - started,
                 timings=clock.laps,
+                rejects_path=Path(rejects_path) if rejects_path else None,
+                rejects_run_id=previous_run,
             )
-            self._finish_run(cursor, run_id, result)
-            conn.commit()
-        return result
+            return self._commit(conn, cursor, result)
 
     # -- one pass: check and write each batch (on_error="raise") ------------------------
 
@@ -515,9 +679,7 @@ class _SourceLoader:
                 seconds=time.perf_counter() - started,
                 timings=clock.laps,
             )
-            self._finish_run(cursor, run_id, result)
-            conn.commit()
-        return result
+            return self._commit(conn, cursor, result)
 
     def _captured_span(self) -> tuple[datetime, datetime] | None:
         """The first and last ``captured_at`` (within retention and the future tolerance)
@@ -867,9 +1029,13 @@ class _SourceLoader:
     # -- errors and rejects ------------------------------------------------------------
 
     def _record_errors(self, raw: pl.DataFrame | None, errors: pl.DataFrame) -> None:
+        """Count every problem, keep the first ones, and write skipped rows to the rejects."""
         self.error_count += errors.height
-        if sum(e.height for e in self.errors) < MAX_STORED_ERRORS:
-            self.errors.append(errors.head(MAX_STORED_ERRORS))
+        self.problem_rows += errors["row"].n_unique()
+        self.problem_counts.update(count_problems(errors))
+        kept = sum(e.height for e in self.errors)
+        if kept < MAX_STORED_ERRORS:
+            self.errors.append(errors.head(MAX_STORED_ERRORS - kept))
         if self.on_error == "skip" and raw is not None and self.rejects is not None:
             reasons = errors.group_by("row", maintain_order=True).agg(
                 pl.format("{}: {}", pl.col("column").fill_null("row"), "reason")
@@ -881,14 +1047,7 @@ class _SourceLoader:
             rows = (
                 pl.concat([rows, unreadable], how="diagonal_relaxed") if unreadable.height else rows
             )
-            self._append_rejects(rows.sort("row", nulls_last=True))
-
-    def _append_rejects(self, rows: pl.DataFrame) -> None:
-        assert self.rejects is not None
-        rows = rows.with_columns(pl.col(pl.Datetime).dt.to_string("%Y-%m-%dT%H:%M:%S%.f%:z"))
-        with self.rejects.open("a", encoding="utf-8", newline="") as handle:
-            rows.write_csv(handle, include_header=self.rejects_written == 0)
-        self.rejects_written += rows.height
+            self.rejects.append(rows.sort("row", nulls_last=True))
 
     def _exclude(self, events: pl.DataFrame) -> None:
         """Skip mode: leave these bookmaker events out and write their rows to the rejects."""
@@ -902,32 +1061,34 @@ class _SourceLoader:
                         "reason"
                     )
                 )
-                self._append_rejects(out)
+                self.rejects.append(out)
 
     def _validation_error(self) -> ValidationError:
+        """The refusal of this source: true counts, the common problems, the first ones."""
         errors = pl.concat(self.errors) if self.errors else pl.DataFrame(schema=ERROR_SCHEMA)
-        bad_rows = errors["row"].n_unique()
-        return ValidationError(
-            f"{self.source.name}: {self.error_count:,} problem{'s' * (self.error_count != 1)} "
-            f"in {bad_rows:,} row{'s' * (bad_rows != 1)}; nothing from it was loaded.\n"
-            f"{format_errors(errors, source=self.source.name)}\n"
+        problems, rows = self.error_count, self.problem_rows
+        lines = [
+            f"{self.source.name}: {problems:,} problem{'s' * (problems != 1)} "
+            f"in {rows:,} row{'s' * (rows != 1)}; nothing from it was loaded."
+        ]
+        if problems > SHOWN_ERRORS:
+            lines += ["Problems by kind:", summarise_problems(self.problem_counts)]
+            lines.append(f"The first {SHOWN_ERRORS}:")
+        lines.append(
+            format_errors(errors, source=self.source.name, limit=SHOWN_ERRORS, total=problems)
+        )
+        lines.append(
             "Fix these rows, or load the good rows with on_error='skip' (CLI: --on-error skip), "
             "which writes the rejected ones with their reasons to a rejects file."
         )
+        return ValidationError("\n".join(lines))
 
-    # -- lineage ------------------------------------------------------------------------
+    # -- lineage (oddskit.runs) ---------------------------------------------------------
 
-    def _start_run(self) -> int:
-        with self.db.engine.begin() as conn:
-            return conn.execute(
-                sa.text(
-                    "INSERT INTO scrape_runs (kind, source, file_hash, status) "
-                    "VALUES ('load', :source, :hash, 'running') RETURNING id"
-                ),
-                {"source": self.source.name, "hash": self.file_hash},
-            ).scalar_one()
+    def _start_run(self) -> RunRecord:
+        return RunRecord.start(self.db, source=self.source.name, file_hash=self.file_hash)
 
-    def _finish_run(self, cursor: Any, run_id: int, result: LoadResult) -> None:
+    def _finish_run(self, cursor: Any, result: LoadResult) -> None:
         details = {
             "snapshots_new": result.snapshots_new,
             "snapshots_present": result.snapshots_present,
@@ -938,65 +1099,30 @@ class _SourceLoader:
             "seconds": round(result.seconds, 3),
             "timings": {step: round(seconds, 3) for step, seconds in result.timings.items()},
             "rejects_path": str(result.rejects_path) if result.rejects_path else None,
+            "problems": self.error_count,
         }
-        cursor.execute(
-            "UPDATE scrape_runs SET status = 'succeeded', finished_at = now(), rows_read = $1, "
-            "rows_loaded = $2, rows_present = $3, rows_rejected = $4, details = CAST($5 AS jsonb) "
-            "WHERE id = $6",
-            parameters=(
-                result.rows_read,
-                result.rows_loaded,
-                result.rows_present,
-                result.rows_rejected,
-                json.dumps(details),
-                run_id,
-            ),
+        if result.rejects_run_id is not None:
+            details["rejects_run_id"] = result.rejects_run_id
+        self.run_record.finish(
+            cursor,
+            rows_read=result.rows_read,
+            rows_loaded=result.rows_loaded,
+            rows_present=result.rows_present,
+            rows_rejected=result.rows_rejected,
+            details=details,
+            errors=pl.concat(self.errors) if self.errors else None,
         )
-        self._store_errors(cursor, run_id)
 
-    def _store_errors(self, cursor: Any, run_id: int) -> None:
-        if not self.errors:
-            return
-        errors = pl.concat(self.errors).head(MAX_STORED_ERRORS).with_columns(run_id=pl.lit(run_id))
-        table = errors.select(
-            pl.col("run_id").cast(pl.Int64),
-            pl.col("row").alias("row_number"),
-            pl.col("column").alias("column_name"),
-            "value",
-            pl.col("reason").fill_null("").alias("message"),
-        )
-        cursor.adbc_ingest("scrape_errors", _for_copy(table), mode="append")
-
-    def _fail_run(self, run_id: int, exc: BaseException) -> None:
-        """Mark the run failed (committed first, on its own), then store its problems."""
+    def _fail_run(self, exc: BaseException) -> None:
+        """Mark the run failed (committed on its own) with its problems."""
         message = str(exc) if isinstance(exc, OddskitError) else f"{type(exc).__name__}: {exc}"
         message = self.db.mask(message)  # lineage rows never hold a password
-        try:
-            with self.db.engine.begin() as conn:
-                conn.execute(
-                    sa.text(
-                        "UPDATE scrape_runs SET status = 'failed', finished_at = now(), "
-                        "rows_rejected = :rejected, details = CAST(:details AS jsonb) "
-                        "WHERE id = :id"
-                    ),
-                    {
-                        "id": run_id,
-                        "rejected": self.rejected_rows,
-                        "details": json.dumps({"error": message[:4000]}),
-                    },
-                )
-            if self.errors:
-                errors = pl.concat(self.errors).head(MAX_STORED_ERRORS)
-                with self.db.engine.begin() as conn:
-                    conn.execute(
-                        sa.text(
-                            "INSERT INTO scrape_errors (run_id, row_number, column_name, value, "
-                            "message) VALUES (:run, :row, :column, :value, :reason)"
-                        ),
-                        [{"run": run_id, **e} for e in errors.to_dicts()],
-                    )
-        except Exception:  # the original error matters more than the lineage record
-            pass
+        self.run_record.fail(
+            message,
+            rows_rejected=self.rejected_rows,
+            details={"problems": self.error_count, "problem_rows": self.problem_rows},
+            errors=pl.concat(self.errors) if self.errors else None,
+        )
 
 
 @dataclass(frozen=True)

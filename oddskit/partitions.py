@@ -35,6 +35,7 @@ from psycopg import sql
 from oddskit.connection import Database
 from oddskit.errors import ConfigurationError, PartitionError
 from oddskit.models import PARTITIONED_TABLES
+from oddskit.runs import close_abandoned_runs
 
 BackendName = Literal["pg_partman", "native"]
 
@@ -378,6 +379,7 @@ def maintain(db: Database, *, now: datetime | None = None) -> MaintenanceReport:
     """
     now = require_aware(now, "now") if now else datetime.now(UTC)
     policy = get_policy(db)
+    close_abandoned_runs(db)  # lineage: loads killed or cut off are marked failed
     try:
         with db.engine.begin() as conn:
             _lock(conn)

@@ -14,9 +14,12 @@ Example:
 from __future__ import annotations
 
 import csv
+import errno
 import glob
 import hashlib
 import io
+import re
+import stat
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -41,6 +44,16 @@ DATA_SUFFIXES: dict[str, SourceKind] = {
 
 DEFAULT_BATCH_ROWS = 250_000
 
+#: Rejects files the loader writes (``day.rejects.csv``, ``day.rejects.2.csv``): folders
+#: and globs leave them out; name one explicitly to load it.
+REJECTS_NAME = re.compile(r"\.rejects(\.\d+)?\.csv$", re.IGNORECASE)
+
+#: The longest header row read (a file without line breaks is refused, not read whole).
+MAX_HEADER_BYTES = 1 << 20
+
+#: Bytes the CSV reader takes at a time: no row may be longer.
+CSV_BLOCK_BYTES = 32 << 20
+
 
 @dataclass(frozen=True)
 class Source:
@@ -56,10 +69,30 @@ class Source:
         if self.path is None:
             return None
         digest = hashlib.sha256()
-        with self.path.open("rb") as handle:
-            while chunk := handle.read(1 << 20):
-                digest.update(chunk)
+        try:
+            with self.path.open("rb") as handle:
+                while chunk := handle.read(1 << 20):
+                    digest.update(chunk)
+        except OSError as exc:
+            raise unreadable(self.name, exc) from None
         return digest.hexdigest()
+
+
+def unreadable(name: str, exc: OSError) -> ValidationError:
+    """The error for a file the operating system will not let oddskit read.
+
+    Example:
+        >>> print(unreadable("day.csv", PermissionError(13, "Permission denied")))
+        day.csv cannot be read: Permission denied. Check the file's permissions (ls -l) ...
+    """
+    hints = {
+        errno.EACCES: "Check the file's permissions (ls -l) and load it as a user who may read it",
+        errno.EPERM: "Check the file's permissions (ls -l) and load it as a user who may read it",
+        errno.ENOENT: "It was moved or deleted after the load started; check the path",
+        errno.EISDIR: "It is a folder; name the files in it, or the folder itself",
+    }
+    hint = hints.get(exc.errno or 0, "Check the file and the disk it is on")
+    return ValidationError(f"{name} cannot be read: {exc.strerror or exc}. {hint}.")
 
 
 @dataclass
@@ -106,10 +139,21 @@ def _kind_of(path: Path) -> SourceKind | None:
     return DATA_SUFFIXES.get(path.suffix.lower())
 
 
+def _is_data_file(path: Path) -> bool:
+    """Whether a folder or glob means this file: a regular ``.csv``/``.parquet`` file
+    that is not a rejects file."""
+    return path.is_file() and _kind_of(path) is not None and not REJECTS_NAME.search(path.name)
+
+
 def resolve_sources(inputs: Any) -> list[Source]:
     """Turn paths, folders, globs and Arrow/Polars objects into a list of sources.
 
-    A folder means every ``.csv``/``.parquet`` file in it (sorted by name).
+    An existing path is that file or folder, whatever characters its name holds;
+    only a path that does not exist is read as a glob (``*``, ``?``, ``[...]``). A
+    folder or glob means its regular ``.csv``/``.parquet`` files, sorted by name,
+    leaving out hidden files and rejects files (``*.rejects.csv``). A file named
+    twice is loaded once. An empty path, and anything that is not a regular file or
+    a folder (a FIFO, a device, a socket), is refused.
 
     Example:
         >>> resolve_sources("no/such/file.csv")
@@ -120,6 +164,7 @@ def resolve_sources(inputs: Any) -> list[Source]:
     if isinstance(inputs, (str, Path, pl.DataFrame, pl.LazyFrame, pa.Table, pa.RecordBatchReader)):
         inputs = [inputs]
     sources: list[Source] = []
+    seen: set[Path] = set()
     for item in inputs:
         if isinstance(item, pl.DataFrame):
             sources.append(Source("polars.DataFrame", "polars", obj=item))
@@ -130,7 +175,11 @@ def resolve_sources(inputs: Any) -> list[Source]:
         elif isinstance(item, pa.RecordBatchReader):
             sources.append(Source("pyarrow.RecordBatchReader", "arrow", obj=item))
         elif isinstance(item, (str, Path)):
-            sources.extend(_resolve_path(str(item)))
+            for source in _resolve_path(str(item)):
+                assert source.path is not None
+                if (key := source.path.resolve()) not in seen:
+                    seen.add(key)
+                    sources.append(source)
         else:
             raise ValidationError(
                 f"Cannot load a {type(item).__name__}: give file paths (CSV, Parquet), folders, "
@@ -140,24 +189,46 @@ def resolve_sources(inputs: Any) -> list[Source]:
 
 
 def _resolve_path(text: str) -> list[Source]:
+    if not text:
+        raise ValidationError(
+            "An empty path was given: name a file, a folder or a glob (use . for the "
+            "working folder)."
+        )
     path = Path(text).expanduser()
-    if any(ch in text for ch in "*?["):
-        matches = sorted(Path(p) for p in glob.glob(text, recursive=True))
-        files = [p for p in matches if p.is_file() and _kind_of(p)]
-        if not files:
-            raise ValidationError(
-                f"The pattern {text} matches no .csv or .parquet file. Check the pattern."
-            )
-        return [Source(str(p), _kind_of(p), p) for p in files]  # type: ignore[arg-type]
-    if not path.exists():
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        mode = None
+    except OSError as exc:
+        raise unreadable(text, exc) from None
+    if mode is None:
+        if any(ch in text for ch in "*?["):
+            matches = sorted(Path(p) for p in glob.glob(str(path), recursive=True))
+            files = [p for p in matches if _is_data_file(p)]
+            if not files:
+                raise ValidationError(
+                    f"The pattern {text} matches no .csv or .parquet file. Check the pattern."
+                )
+            return [Source(str(p), _kind_of(p), p) for p in files]  # type: ignore[arg-type]
         raise ValidationError(f"{text} does not exist. Check the path (and the working folder).")
-    if path.is_dir():
-        files = sorted(p for p in path.iterdir() if p.is_file() and _kind_of(p))
+    if stat.S_ISDIR(mode):
+        try:
+            # Hidden files too are left out (editors' and macOS's ._day.csv companions).
+            files = sorted(
+                p for p in path.iterdir() if _is_data_file(p) and not p.name.startswith(".")
+            )
+        except OSError as exc:
+            raise unreadable(text, exc) from None
         if not files:
             raise ValidationError(
                 f"The folder {text} holds no .csv or .parquet file, so there is nothing to load."
             )
         return [Source(str(p), _kind_of(p), p) for p in files]  # type: ignore[arg-type]
+    if not stat.S_ISREG(mode):
+        raise ValidationError(
+            f"{text} is {_file_kind(mode)}, not a regular file: oddskit reads files and "
+            "folders only (a pipe or device may never end). Save the data to a file first."
+        )
     kind = _kind_of(path)
     if kind is None:
         raise ValidationError(
@@ -165,6 +236,22 @@ def _resolve_path(text: str) -> list[Source]:
             "files. Rename it if it is one of those."
         )
     return [Source(str(path), kind, path)]
+
+
+def _file_kind(mode: int) -> str:
+    """What a non-regular file is, in words.
+
+    Example:
+        >>> _file_kind(stat.S_IFIFO)
+        'a FIFO (named pipe)'
+    """
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
 
 
 def read_header(source: Source, *, delimiter: str = ",") -> list[str]:
@@ -176,8 +263,20 @@ def read_header(source: Source, *, delimiter: str = ",") -> list[str]:
     """
     if source.kind == "csv":
         assert source.path is not None
-        with source.path.open("rb") as handle:
-            first = handle.readline()
+        try:
+            with source.path.open("rb") as handle:
+                start = handle.read(MAX_HEADER_BYTES + 1)
+        except OSError as exc:
+            raise unreadable(source.name, exc) from None
+        # The header ends at the first line break: LF, CRLF or CR (old Mac files).
+        ends = [at for at in (start.find(b"\n"), start.find(b"\r")) if at >= 0]
+        if not ends and len(start) > MAX_HEADER_BYTES:
+            raise ValidationError(
+                f"{source.name}: no line break in the first {MAX_HEADER_BYTES >> 20} MiB, so "
+                "there is no header row to read. Check that this is a CSV file with one row "
+                "per line."
+            )
+        first = start[: min(ends)] if ends else start
         if not first.strip():
             raise ValidationError(
                 f"{source.name} is empty: there is no header row. Export the file again."
@@ -189,7 +288,7 @@ def read_header(source: Source, *, delimiter: str = ",") -> list[str]:
                 f"{source.name}, header row: the bytes are not UTF-8. "
                 "Save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)."
             ) from None
-        return next(csv.reader(io.StringIO(text), delimiter=delimiter))
+        return next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     if source.kind == "parquet":
         return list(_parquet_file(source).schema_arrow.names)
     if source.kind == "arrow":
@@ -214,7 +313,14 @@ def _parquet_file(source: Source) -> Any:
 
     try:
         return pq.ParquetFile(source.path)
-    except (pa.ArrowInvalid, OSError) as exc:
+    except OSError as exc:
+        if exc.errno is not None:  # the operating system's refusal, not a bad file
+            raise unreadable(source.name, exc) from None
+        raise ValidationError(
+            f"{source.name} is not a readable Parquet file (truncated or corrupt?): {exc}. "
+            "Write it again, or check that the copy finished."
+        ) from None
+    except pa.ArrowInvalid as exc:
         raise ValidationError(
             f"{source.name} is not a readable Parquet file (truncated or corrupt?): {exc}. "
             "Write it again, or check that the copy finished."
@@ -252,6 +358,8 @@ def _iter_frames(source: Source, columns: list[str], batch_rows: int) -> Iterato
             for batch in parquet.iter_batches(batch_size=batch_rows, columns=columns):
                 yield pl.from_arrow(batch)  # type: ignore[misc]
         except (pa.ArrowInvalid, OSError) as exc:
+            if isinstance(exc, OSError) and exc.errno is not None:
+                raise unreadable(source.name, exc) from None
             raise ValidationError(
                 f"{source.name} could not be read to the end (truncated or corrupt Parquet?): "
                 f"{exc}. Write it again."
@@ -273,8 +381,6 @@ def _iter_frames(source: Source, columns: list[str], batch_rows: int) -> Iterato
 def _iter_csv(
     source: Source, columns: Sequence[str], batch_rows: int, delimiter: str
 ) -> Iterator[RawBatch]:
-    import pyarrow.csv as pcsv
-
     skipped: list[dict[str, Any]] = []
 
     def on_invalid_row(row: Any) -> str:
@@ -289,9 +395,51 @@ def _iter_csv(
         )
         return "skip"
 
-    reader = pcsv.open_csv(
+    def unreadable_csv(exc: Exception, kept: int) -> ValidationError:
+        if isinstance(exc, OSError) and exc.errno is not None:
+            return unreadable(source.name, exc)
+        where = f"after data row {kept:,}" if kept else "in its first rows"
+        if "straddling" in str(exc):  # a "row" that does not fit in one block
+            return ValidationError(
+                f"{source.name} cannot be read as CSV {where}: a row is longer than "
+                f"{CSV_BLOCK_BYTES >> 20} MiB, or a double quote opens a value that never "
+                "closes (so the rest of the file reads as one value). Check the file there for "
+                "an unbalanced quote or missing line breaks."
+            )
+        return ValidationError(f"{source.name} cannot be read as CSV {where}: {exc}")
+
+    try:
+        reader = _open_csv(source, columns, delimiter, on_invalid_row)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise unreadable_csv(exc, 0) from None
+    kept = 0
+    skipped_rows: list[int] = []
+    while True:
+        try:
+            batch = reader.read_next_batch()
+        except StopIteration:
+            break
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise unreadable_csv(exc, kept) from None
+        problems, skipped[:] = list(skipped), []
+        skipped_rows.extend(p["row"] for p in problems if p["row"] is not None)
+        skipped_rows.sort()
+        rows = np.arange(kept + 1, kept + batch.num_rows + 1, dtype=np.int64)
+        for number in skipped_rows:  # shift past rows that could not be read
+            rows[rows >= number] += 1
+        kept += batch.num_rows
+        frame, decode_problems = _decode_utf8(batch, rows)
+        yield RawBatch(frame, problems + decode_problems)
+    if skipped:
+        yield RawBatch(pl.DataFrame({"row": pl.Series([], dtype=pl.Int64)}), list(skipped))
+
+
+def _open_csv(source: Source, columns: Sequence[str], delimiter: str, on_invalid_row: Any) -> Any:
+    import pyarrow.csv as pcsv
+
+    return pcsv.open_csv(
         source.path,
-        read_options=pcsv.ReadOptions(use_threads=False, block_size=32 << 20),
+        read_options=pcsv.ReadOptions(use_threads=False, block_size=CSV_BLOCK_BYTES),
         # Quoted values may hold line breaks; without this a 32 MiB block boundary
         # inside one stops the reader ("got out of sync with chunker").
         parse_options=pcsv.ParseOptions(
@@ -304,26 +452,6 @@ def _iter_csv(
             null_values=[],
         ),
     )
-    kept = 0
-    skipped_rows: list[int] = []
-    while True:
-        try:
-            batch = reader.read_next_batch()
-        except StopIteration:
-            break
-        except pa.ArrowInvalid as exc:
-            raise ValidationError(f"{source.name} cannot be read as CSV: {exc}") from None
-        problems, skipped[:] = list(skipped), []
-        skipped_rows.extend(p["row"] for p in problems if p["row"] is not None)
-        skipped_rows.sort()
-        rows = np.arange(kept + 1, kept + batch.num_rows + 1, dtype=np.int64)
-        for number in skipped_rows:  # shift past rows that could not be read
-            rows[rows >= number] += 1
-        kept += batch.num_rows
-        frame, decode_problems = _decode_utf8(batch, rows)
-        yield RawBatch(frame, problems + decode_problems)
-    if skipped:
-        yield RawBatch(pl.DataFrame({"row": pl.Series([], dtype=pl.Int64)}), list(skipped))
 
 
 def _decode_utf8(batch: pa.RecordBatch, rows: np.ndarray) -> tuple[pl.DataFrame, list[dict]]:

@@ -179,28 +179,32 @@ def _errors(
     )
 
 
-def _parse_timestamp(raw: pl.Series) -> tuple[pl.Series, pl.Series]:
-    """Parse a timestamp column to UTC; also return a mask of naive values."""
+def _parse_timestamp(raw: pl.Series) -> tuple[pl.Series, pl.Series, pl.Series]:
+    """Parse a timestamp column to UTC; also return masks of naive values and of leap
+    seconds (``…:59:60``, null in the parsed column: the parser would silently move
+    them to the next minute)."""
+    no = pl.repeat(False, raw.len(), dtype=pl.Boolean, eager=True)
     if raw.dtype == pl.Datetime:
         if raw.dtype.time_zone is None:  # type: ignore[union-attr]
-            return pl.Series(raw.name, [None] * raw.len(), dtype=VALID_SCHEMA["captured_at"]), (
-                raw.is_not_null()
-            )
+            nulls = pl.Series(raw.name, [None] * raw.len(), dtype=VALID_SCHEMA["captured_at"])
+            return nulls, raw.is_not_null(), no
         parsed = raw.dt.convert_time_zone("UTC").dt.cast_time_unit("us")
-        return parsed, pl.Series([False] * raw.len())
+        return parsed, no, no
     if raw.dtype != pl.String:
-        return pl.Series(
-            raw.name, [None] * raw.len(), dtype=VALID_SCHEMA["captured_at"]
-        ), pl.Series([False] * raw.len())
+        return pl.Series(raw.name, [None] * raw.len(), dtype=VALID_SCHEMA["captured_at"]), no, no
     text = raw.str.strip_chars()
     parsed = _first_format(text, _AWARE_FORMATS, time_zone="UTC")
-    unparsed = parsed.is_null() & text.is_not_null()
+    leap = no
+    if text.str.contains(":60", literal=True).any():
+        leap = (text.str.contains(r"\d:\d\d:60") & parsed.is_not_null()).fill_null(False)
+        parsed = parsed.zip_with(~leap, pl.Series([None], dtype=parsed.dtype))
+    unparsed = parsed.is_null() & text.is_not_null() & ~leap
     if not unparsed.any():
-        return parsed.alias(raw.name), unparsed
+        return parsed.alias(raw.name), unparsed, leap
     naive = _first_format(
         text.zip_with(unparsed, pl.Series([None], dtype=pl.String)), _NAIVE_FORMATS
     )
-    return parsed.alias(raw.name), (unparsed & naive.is_not_null())
+    return parsed.alias(raw.name), (unparsed & naive.is_not_null()), leap
 
 
 def parse_timestamps(raw: pl.Series) -> pl.Series:
@@ -210,6 +214,8 @@ def parse_timestamps(raw: pl.Series) -> pl.Series:
     Example:
         >>> parse_timestamps(pl.Series(["2026-11-29T10:00:00+01:00", "soon"])).to_list()
         [datetime.datetime(2026, 11, 29, 9, 0, tzinfo=zoneinfo.ZoneInfo(key='UTC')), None]
+        >>> parse_timestamps(pl.Series(["2016-12-31T23:59:60+00:00"])).to_list()  # leap second
+        [None]
     """
     return _parse_timestamp(raw)[0]
 
@@ -236,9 +242,21 @@ def _blank(column: pl.Series) -> pl.Series:
 
 
 def _parse_number(raw: pl.Series) -> pl.Series:
+    """A number column as ``Float64``.
+
+    A ``Float32`` column is read as the decimals it stands for: float32 holds 4.01 as
+    4.0100002288…, which widened bit for bit would be stored as 4.010000228881836.
+    Its shortest round-trip text (``"4.01"``) is parsed instead (0.25 s per 5M values).
+
+    Example:
+        >>> _parse_number(pl.Series([4.01, 2.15], dtype=pl.Float32)).to_list()
+        [4.01, 2.15]
+    """
     if raw.dtype == pl.String:
         text = raw.str.strip_chars()
         return text.replace("", None).cast(pl.Float64, strict=False)
+    if raw.dtype == pl.Float32:
+        return raw.cast(pl.String).cast(pl.Float64)
     if raw.dtype.is_numeric() or raw.dtype == pl.Decimal:
         return raw.cast(pl.Float64)
     return pl.Series(raw.name, [None] * raw.len(), dtype=pl.Float64)
@@ -284,7 +302,7 @@ def validate_batch(
                 )
             typed[name] = text
         elif kind == "timestamp":
-            parsed, naive = _parse_timestamp(column)
+            parsed, naive, leap = _parse_timestamp(column)
             missing_mask = _blank(column)
             errors.append(_errors(raw, missing_mask, name, f"is empty; every row needs a {name}"))
             errors.append(
@@ -295,7 +313,17 @@ def validate_batch(
                     "has no UTC offset (naive time); write it like 2026-11-29T18:00:00+00:00",
                 )
             )
-            unparsed = parsed.is_null() & ~missing_mask & ~naive
+            errors.append(
+                _errors(
+                    raw,
+                    leap,
+                    name,
+                    "is a leap second (second 60), which cannot be stored: it would silently "
+                    "become the next minute. Write the instant the feed means, e.g. :59.999999 "
+                    "or the next minute's :00",
+                )
+            )
+            unparsed = parsed.is_null() & ~missing_mask & ~naive & ~leap
             errors.append(
                 _errors(
                     raw,
@@ -465,7 +493,7 @@ def parse_prices(raw: pl.DataFrame) -> pl.DataFrame:
     return pl.DataFrame(
         {
             "row": raw["row"],
-            "captured_at": _parse_timestamp(raw["captured_at"])[0],
+            "captured_at": parse_timestamps(raw["captured_at"]),
             **{
                 name: raw[name].cast(pl.String, strict=False)
                 for name in ("bookmaker", "bookmaker_event_id", "market")
@@ -477,14 +505,21 @@ def parse_prices(raw: pl.DataFrame) -> pl.DataFrame:
     ).cast({name: VALID_SCHEMA[name] for name in PRICE_COLUMNS})  # type: ignore[arg-type]
 
 
-def format_errors(errors: pl.DataFrame, *, source: str, limit: int = 10) -> str:
+def format_errors(
+    errors: pl.DataFrame, *, source: str, limit: int = 10, total: int | None = None
+) -> str:
     """A readable list of the first ``limit`` problems of a source.
+
+    ``total``: how many problems there are in all, when ``errors`` holds only the
+    first of them.
 
     Example:
         >>> errs = pl.DataFrame({"row": [3], "column": ["odds"], "value": ["1.0"],
         ...                      "reason": ["must be greater than 1"]})
         >>> print(format_errors(errs, source="day1.csv"))
         day1.csv, row 3, column odds, value '1.0': must be greater than 1
+        >>> print(format_errors(errs, source="day1.csv", limit=0, total=29_234))
+        … and 29,234 more problems
     """
     lines = []
     for error in errors.head(limit).iter_rows(named=True):
@@ -494,6 +529,35 @@ def format_errors(errors: pl.DataFrame, *, source: str, limit: int = 10) -> str:
         value = error["value"]
         shown = repr(value if value is None or len(value) <= 60 else value[:60] + "…")
         lines.append(f"{where}, value {shown}: {error['reason']}")
-    if errors.height > limit:
-        lines.append(f"… and {errors.height - limit} more problems")
+    total = errors.height if total is None else total
+    if total > min(limit, errors.height):
+        lines.append(f"… and {total - min(limit, errors.height):,} more problems")
+    return "\n".join(lines)
+
+
+def count_problems(errors: pl.DataFrame) -> dict[tuple[str | None, str], int]:
+    """How many problems share each (column, reason), for a summary of many problems.
+
+    Example:
+        >>> errs = pl.DataFrame({"row": [1, 2, 3], "column": ["odds", "odds", None],
+        ...     "value": ["0", "1", "x"], "reason": ["must be > 1", "must be > 1", "ragged"]})
+        >>> count_problems(errs)
+        {('odds', 'must be > 1'): 2, (None, 'ragged'): 1}
+    """
+    counted = errors.group_by("column", "reason", maintain_order=True).len()
+    return {(c, r): n for c, r, n in counted.iter_rows()}
+
+
+def summarise_problems(counts: dict[tuple[str | None, str], int], *, limit: int = 5) -> str:
+    """The most common problems, one line each: count, column and reason.
+
+    Example:
+        >>> print(summarise_problems({("captured_at", "is older than ..."): 29_234}))
+        29,234 × captured_at is older than ...
+    """
+    common = sorted(counts.items(), key=lambda item: -item[1])
+    lines = [f"{n:,} × {column or 'row'} {reason}" for (column, reason), n in common[:limit]]
+    if len(common) > limit:
+        rest = sum(n for _, n in common[limit:])
+        lines.append(f"{rest:,} × other problems ({len(common) - limit:,} other kinds)")
     return "\n".join(lines)

@@ -22,6 +22,7 @@ from oddskit.connection import Database
 from oddskit.loading import SNAPSHOT_KEY, load
 from oddskit.partitions import list_partitions
 from oddskit.queries import fetch_load_runs
+from oddskit.runs import RUN_LOCK_CLASS
 from oddskit.sample import generate_sample, write_sample
 from oddskit.schema import migrate
 
@@ -224,6 +225,23 @@ def wait_for_copy(db: Database, process: subprocess.Popen, timeout: float = 60) 
     raise AssertionError("the loader never started writing")
 
 
+def wait_for_sessions_to_end(db: Database, timeout: float = 30) -> None:
+    """Wait until the server has noticed that a killed loader's sessions are gone (it
+    takes a moment): until then its run is rightly still alive."""
+    deadline = time.monotonic() + timeout
+    with db.engine.connect() as conn:
+        while conn.execute(
+            sa.text(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = :class "
+                "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+            ),
+            {"class": RUN_LOCK_CLASS},
+        ).scalar_one():
+            assert time.monotonic() < deadline, "the killed loader's session never ended"
+            conn.rollback()
+            time.sleep(0.05)
+
+
 @pytest.mark.parametrize("server", ["embedded", pytest.param("system", marks=pytest.mark.partman)])
 def test_killed_loader_leaves_nothing_and_rerun_equals_clean_load(
     make_database, tmp_path: Path, server: str
@@ -240,11 +258,14 @@ def test_killed_loader_leaves_nothing_and_rerun_equals_clean_load(
     assert counts(db)["market_odds"] == 0
     assert counts(db)["odds_snapshots"] == 0
     assert counts(db)["events"] == 0
+    wait_for_sessions_to_end(db)
     result = load(path, db=db).results[0]
     assert result.rows_loaded == 200_000
     assert counts(db)["market_odds"] == 200_000
+    # The killed run is found abandoned by the next load (issue 9, item 6).
     runs = fetch_load_runs(db, kind="load")
-    assert runs["status"].to_list() == ["succeeded", "running"]  # the killed run never finished
+    assert runs["status"].to_list() == ["succeeded", "failed"]
+    assert runs["error"][1].startswith("abandoned: the loader stopped before it finished")
 
 
 def test_concurrent_overlapping_loaders_store_every_row_once(make_database, tmp_path: Path) -> None:
