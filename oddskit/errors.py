@@ -25,3 +25,7 @@ class PartitionError(OddskitError, RuntimeError):
 
 class ValidationError(OddskitError, ValueError):
     """Input data broke a rule of the input format."""
+
+
+class ConfirmationRequired(ConfigurationError):
+    """A change would drop data and was not confirmed (``confirm=True``, ``--yes``)."""
