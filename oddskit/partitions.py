@@ -117,6 +117,7 @@ class ServerVersions:
 @dataclass(frozen=True)
 class _Roles:
     manager: bool  # the current role owns the tables (or is a member of their owner)
+    creator: bool  # it may call the partition function (the owner, a loader)
     owner: str
     role: str
 
@@ -220,13 +221,16 @@ def _roles(conn: sa.Connection) -> _Roles:
     row = conn.execute(
         sa.text(
             "SELECT pg_has_role(current_user, c.relowner, 'USAGE') AS manager, "
-            "pg_get_userbyid(c.relowner) AS owner, current_user AS role FROM pg_class c "
+            "coalesce(has_function_privilege(to_regprocedure(:function), 'EXECUTE'), false) "
+            "AS creator, pg_get_userbyid(c.relowner) AS owner, current_user AS role "
+            "FROM pg_class c "
             "WHERE c.oid = to_regclass(quote_ident(current_schema()) || '.odds_snapshots')"
-        )
+        ),
+        {"function": CREATE_FUNCTION},
     ).one_or_none()
     if row is None:
         raise ConfigurationError("This database has no oddskit schema. Run `oddskit migrate`.")
-    return _Roles(row.manager, row.owner, row.role)
+    return _Roles(row.manager, row.manager or row.creator, row.owner, row.role)
 
 
 def get_policy(db: Database) -> Policy:
@@ -483,19 +487,23 @@ def _in_batches(
     db: Database, items: Iterable[Any], step: Callable[[sa.Connection, Any], None]
 ) -> int:
     """Run ``step(conn, item)`` for each item, in order, in as few transactions as keep
-    each under :data:`LOCK_BUDGET` locks (measured as it goes); return how many."""
+    each under :data:`LOCK_BUDGET` locks; return how many transactions it took.
+
+    The locks are counted in ``pg_locks`` after each step: a transaction is committed
+    when one more step as costly as the costliest so far would pass the budget.
+    """
     pending = list(items)
     transactions = 0
     while pending:
         with db.engine.begin() as conn:
             _lock(conn)
             transactions += 1
-            held = _locks_held(conn)
+            held, costliest = _locks_held(conn), 0
             while pending:
                 step(conn, pending.pop(0))
                 after = _locks_held(conn)
-                cost, held = after - held, after
-                if held + cost > LOCK_BUDGET:
+                costliest, held = max(costliest, after - held), after
+                if held + costliest > LOCK_BUDGET:
                     break
     return transactions
 
@@ -579,7 +587,8 @@ def maintain(db: Database, *, now: datetime | None = None) -> MaintenanceReport:
     measured against; tests and backfills can move it. Running it twice in a row
     changes nothing the second time. Partitions are dropped in short transactions
     (see :data:`LOCK_BUDGET`). Run by a role that does not own the tables (a loader),
-    it only creates partitions, and its report's ``notice`` says what it left.
+    it only creates partitions, and its report's ``notice`` says what it left; a role
+    that may not create them either (a read-only analyst) gets a :class:`PartitionError`.
 
     Example:
         >>> maintain(db)  # doctest: +SKIP
@@ -593,6 +602,13 @@ def maintain(db: Database, *, now: datetime | None = None) -> MaintenanceReport:
             roles = _roles(conn)
             before = _child_names(conn)
             expired = _expired(conn, policy.retention_days, now)
+        if not roles.creator:
+            raise PartitionError(
+                f"Role {roles.role!r} may not maintain partitions (nor load): it neither owns "
+                f"the oddskit tables ({roles.owner!r}) nor may create partitions. For a loader "
+                f"role: GRANT EXECUTE ON FUNCTION {CREATE_FUNCTION} TO {roles.role} (see "
+                "'Roles and privileges' in the README)."
+            )
         notice, moved, transactions = None, {}, 0
         if roles.manager:
             transactions += _in_batches(db, [name for _, name, _ in expired], _drop)

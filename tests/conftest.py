@@ -19,7 +19,7 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psycopg
@@ -79,16 +79,19 @@ def _replace_database(url: str, name: str) -> str:
 
 @pytest.fixture
 def make_database(request: pytest.FixtureRequest) -> Iterator:
-    """Factory: ``make_database('embedded'|'system')`` returns a new empty Database."""
+    """Factory: ``make_database('embedded'|'system')`` returns a new empty Database;
+    ``make_database('system', partman5=True)`` one with pg_partman 5.x created in it."""
     created: list[tuple[str, str, Database]] = []
 
-    def factory(server: str) -> Database:
+    def factory(server: str, *, partman5: bool = False) -> Database:
         admin = request.getfixturevalue(f"{server}_admin_url")
         name = f"oddskit_test_{uuid.uuid4().hex[:12]}"
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
         db = Database(_replace_database(admin, name), source="argument")
         created.append((admin, name, db))
+        if partman5:
+            install_partman5(db)
         return db
 
     yield factory
@@ -137,18 +140,19 @@ def install_partman5(db: Database) -> None:
         )
 
 
-def migrate_backend(db: Database, backend: str) -> None:
-    """Migrate ``db`` with ``backend``: native, partman (the default version) or partman5."""
-    if backend == "partman5":
-        install_partman5(db)
-        backend = "partman"
-    migrate(db, backend=backend)  # type: ignore[arg-type]
+@pytest.fixture
+def make_migrated(make_database) -> Callable[[str, str], Database]:
+    """Factory: ``make_migrated('system', 'partman5')`` returns a new migrated Database."""
+
+    def factory(server: str, backend: str) -> Database:
+        db = make_database(server, partman5=backend == "partman5")
+        migrate(db, backend="partman" if backend == "partman5" else backend)  # type: ignore[arg-type]
+        return db
+
+    return factory
 
 
 @pytest.fixture(params=MIGRATED_PARAMS)
-def migrated(request: pytest.FixtureRequest, make_database) -> Database:
+def migrated(request: pytest.FixtureRequest, make_migrated) -> Database:
     """A new database migrated to head, once per backend (pg_partman 4.7 and 5.x)."""
-    server, backend = request.param
-    db = make_database(server)
-    migrate_backend(db, backend)
-    return db
+    return make_migrated(*request.param)
