@@ -18,8 +18,10 @@ import psycopg
 import pytest
 from psycopg import sql
 from sqlalchemy.engine import make_url
+from typer.testing import CliRunner
 
 import oddskit
+from oddskit.cli import app
 from oddskit.connection import Database
 from oddskit.errors import ConfigurationError, OddskitError, PartitionError
 from oddskit.partitions import detect_backend, ensure_partitions, list_partitions, maintain
@@ -119,18 +121,30 @@ def install_partman(cluster: Cluster, version: str | None) -> None:
 
 
 def test_migrate_as_the_database_owner_falls_back_to_native(cluster: Cluster) -> None:
-    notices: list[str] = []
-    assert migrate(cluster.owner, notify=notices.append) == oddskit.schema.head_revision()
-    assert len(notices) == 1 and "\n" not in notices[0]
+    result = cli(cluster.owner, "migrate")
+    assert result.exit_code == 0, result.output
+    notices = [line for line in result.output.splitlines() if line.startswith("Notice:")]
+    assert len(notices) == 1, result.output
     assert "may not create the pg_partman extension" in notices[0]
     assert "using the native partition backend" in notices[0]
+    assert "Partition backend: native" in result.output
     with cluster.owner.engine.connect() as conn:
         assert detect_backend(conn) == "native"
-    assert maintain(cluster.owner).backend == "native"
-    # Without `notify`, the notice is a warning.
+    # In Python: through `notify`, else as a warning.
+    downgrade(cluster.owner)
+    said: list[str] = []
+    assert migrate(cluster.owner, notify=said.append) == oddskit.schema.head_revision()
+    assert said == [notices[0].removeprefix("Notice: ")]
     downgrade(cluster.owner)
     with pytest.warns(BackendNotice, match="using the native partition backend"):
         migrate(cluster.owner)
+    assert maintain(cluster.owner).backend == "native"
+    # Insisting on pg_partman says what a superuser must run.
+    downgrade(cluster.owner)
+    result = cli(cluster.owner, "migrate", "--backend", "partman")
+    assert result.exit_code == 1
+    assert "Error: backend=partman: role" in result.output
+    assert "CREATE EXTENSION IF NOT EXISTS pg_partman SCHEMA partman;" in result.output
 
 
 @pytest.mark.parametrize("version", [None, "5.1.0"], ids=["partman-default", "partman5"])
@@ -189,8 +203,10 @@ def test_the_loader_loads_and_the_analyst_only_reads(cluster: Cluster, backend: 
     with pytest.raises(PartitionError, match="may create daily partitions only for"):
         ensure_partitions(cluster.loader, too_old, too_old + timedelta(hours=1))
     ensure_partitions(cluster.owner, too_old, too_old + timedelta(hours=1))  # the owner may
-    kept = maintain(cluster.loader)
-    assert kept.dropped == [] and "run `oddskit maintain` as the owner" in (kept.notice or "")
+    kept = cli(cluster.loader, "maintain")
+    assert kept.exit_code == 0, kept.output
+    assert "Dropped 0 partitions" in kept.output
+    assert re.search(r"Notice: 2 partitions are past .* run `oddskit maintain` as", kept.output)
     with pytest.raises(PartitionError, match="may not change the partition policy"):
         oddskit.set_policy(cluster.loader, retention_days=60)
     assert_refused(lambda: downgrade(cluster.loader))
@@ -223,6 +239,16 @@ def test_the_loader_loads_and_the_analyst_only_reads(cluster: Cluster, backend: 
     assert_refused(lambda: oddskit.set_policy(cluster.analyst, premake_days=6))
     assert_refused(lambda: downgrade(cluster.analyst))
     assert oddskit.fetch_load_runs(cluster.analyst).height == before
+    result = cli(cluster.analyst, "maintain")
+    assert (
+        result.exit_code == 1
+        and "Error: Role" in result.output
+        and "Traceback" not in (result.output)
+    )
+
+
+def cli(db: Database, *args: str):
+    return CliRunner().invoke(app, ["--database-url", db.libpq_url, *args])
 
 
 def assert_refused(action) -> None:
