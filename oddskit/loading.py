@@ -970,6 +970,7 @@ class _SourceLoader:
     def _fail_run(self, run_id: int, exc: BaseException) -> None:
         """Mark the run failed (committed first, on its own), then store its problems."""
         message = str(exc) if isinstance(exc, OddskitError) else f"{type(exc).__name__}: {exc}"
+        message = self.db.mask(message)  # lineage rows never hold a password
         try:
             with self.db.engine.begin() as conn:
                 conn.execute(
@@ -1164,7 +1165,7 @@ def _progress(show: bool, description: str, total: int | None) -> Iterator[Any]:
     )
 
     columns = [
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),  # a file name is not markup
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),

@@ -332,8 +332,10 @@ def _teams_differ_across_snapshots(folder: Path) -> tuple[Any, list[str]]:
     )
     path = write_csv(pl.concat([SAMPLE, renamed]), folder / "odds.csv")
     home, away = first["home_team"][0], first["away_team"][0]
+    value = f"{home} FC v {away} / {home} v {away}"
+    shown = value if len(value) <= 60 else value[:60] + "…"  # long values are cut
     return path, [
-        f"{path}, row 1, column home_team, value '{home} FC v {away} / {home} v {away}'",
+        f"{path}, row 1, column home_team, value '{shown}'",
         "names different teams or SportRadar ids within this input",
     ]
 
