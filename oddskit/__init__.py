@@ -9,6 +9,7 @@ Example:
 from oddskit.connection import Database, connect, mask_url, resolve_url
 from oddskit.errors import (
     ConfigurationError,
+    ConfirmationRequired,
     DatabaseError,
     OddskitError,
     PartitionError,
@@ -39,6 +40,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ConfigurationError",
+    "ConfirmationRequired",
     "Database",
     "DatabaseError",
     "LoadReport",

@@ -37,11 +37,13 @@ from oddskit import __version__
 from oddskit.connection import Database, connect, mask_secrets, resolve_url
 from oddskit.errors import ConfigurationError, OddskitError
 from oddskit.partitions import (
+    MaintenanceReport,
     detect_backend,
     get_policy,
     list_partitions,
     maintain,
     require_aware,
+    server_versions,
     set_policy,
 )
 from oddskit.queries import fetch_load_runs
@@ -337,10 +339,27 @@ def migrate_command(
 ) -> None:
     """Create or upgrade the oddskit schema, then run partition maintenance."""
     with open_database() as db:
-        at = migrate(db, revision=revision, backend=backend)  # type: ignore[arg-type]
+        at = migrate(db, revision=revision, backend=backend, notify=notice)  # type: ignore[arg-type]
         report = maintain(db)
-        out.print(f"Schema at revision {at} (head {head_revision()})")
-        out.print(f"Partition backend: {report.backend}")
+        versions = server_versions(db)
+    out.print(f"Server: PostgreSQL {versions.postgresql}", markup=False)
+    out.print(f"Schema at revision {at} (head {head_revision()})")
+    used = f"pg_partman {versions.pg_partman}" if report.backend == "pg_partman" else "native"
+    out.print(f"Partition backend: {used}")
+    if report.notice:
+        notice(report.notice)
+
+
+def notice(message: str) -> None:
+    """Print a one-line notice on stderr (data never rendered as markup)."""
+    err.print(f"Notice: {message}", soft_wrap=True, markup=False)
+
+
+def name_list(names: list[str]) -> str:
+    """Partition names for one line: all of a few, the first and last of many."""
+    if not names:
+        return "-"
+    return ", ".join(names) if len(names) <= 6 else f"{names[0]}, …, {names[-1]}"
 
 
 @app.command("partitions")
@@ -353,6 +372,9 @@ def partitions_command() -> None:
         policy = get_policy(db)
         with db.engine.connect() as conn:
             backend = detect_backend(conn)
+        versions = server_versions(db)
+        partman = f", pg_partman {versions.pg_partman}" if backend == "pg_partman" else ""
+        out.print(f"Server: PostgreSQL {versions.postgresql}{partman}", markup=False)
         retention = f"{policy.retention_days} days" if policy.retention_days else "none (keep all)"
         out.print(
             f"Backend: {backend}   premake: {policy.premake_days} days   retention: {retention}"
@@ -390,13 +412,23 @@ def maintain_command(
     clock = parse_instant(now, "--now") if now else None
     with open_database() as db:
         report = maintain(db, now=clock)
+    print_maintenance(report)
+
+
+def print_maintenance(report: MaintenanceReport) -> None:
+    """What a maintenance run created, dropped and moved, and what it warns about."""
     out.print(f"Backend: {report.backend}")
-    out.print(f"Created {len(report.created)} partitions: {', '.join(report.created) or '-'}")
-    out.print(f"Dropped {len(report.dropped)} partitions: {', '.join(report.dropped) or '-'}")
+    out.print(f"Created {len(report.created):,} partitions: {name_list(report.created)}")
+    dropped = f"Dropped {len(report.dropped):,} partitions: {name_list(report.dropped)}"
+    if report.dropped:
+        dropped += f" ({report.transactions:,} transactions)"
+    out.print(dropped)
     for name, rows in report.moved_from_default.items():
         out.print(f"Moved {rows:,} rows out of the default partition {name}.")
     for name, rows in report.default_rows.items():
         warning(f"{rows:,} rows sit in the default partition {name}.")
+    if report.notice:
+        notice(report.notice)
 
 
 @app.command("policy")
@@ -409,11 +441,23 @@ def policy_command(
     premake_days: Annotated[
         int | None, typer.Option(help="Days of partitions to create ahead.")
     ] = None,
+    yes: Annotated[
+        bool,
+        typer.Option(
+            "--yes",
+            "-y",
+            help="Go ahead with a retention that drops partitions. Without it, such a change "
+            "says how many partitions and rows it would drop, and changes nothing.",
+        ),
+    ] = False,
 ) -> None:
-    """Show or change the partition policy (premake and retention)."""
+    """Show or change the partition policy (premake and retention).
+
+    A change is applied at once: maintenance runs right after it.
+    """
     with open_database() as db:
         if retention_days is None and premake_days is None:
-            policy = get_policy(db)
+            policy, report = get_policy(db), None
         else:
             retention: int | str | None = "keep"
             if retention_days is not None:
@@ -426,9 +470,17 @@ def policy_command(
                         f"--retention-days must be a whole number of days or 'none', "
                         f"got {retention_days!r}"
                     )
-            policy = set_policy(db, premake_days=premake_days, retention_days=retention)  # type: ignore[arg-type]
+            policy = set_policy(
+                db,
+                premake_days=premake_days,
+                retention_days=retention,  # type: ignore[arg-type]
+                confirm=yes,
+            )
+            report = maintain(db)
     retention_text = f"{policy.retention_days} days" if policy.retention_days else "none"
     out.print(f"premake: {policy.premake_days} days   retention: {retention_text}")
+    if report is not None:
+        print_maintenance(report)
 
 
 @app.command("load")

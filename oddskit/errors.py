@@ -29,3 +29,7 @@ class ValidationError(OddskitError, ValueError):
 
 class RejectsError(OddskitError, OSError):
     """Rejected rows could not be written to their rejects file (so nothing was loaded)."""
+
+
+class ConfirmationRequired(ConfigurationError):
+    """A change would drop data and was not confirmed (``confirm=True``, ``--yes``)."""

@@ -3,18 +3,32 @@
 Two backends behind one interface, picked by what the database was migrated with:
 
 ``pg_partman``
-    The extension owns the partition set (``partman.part_config``). oddskit copies
-    its policy into ``part_config`` and calls ``partman.run_maintenance`` for each
-    parent; no background worker is assumed.
+    The extension (4.7 or 5.x) owns the partition set (``partman.part_config``). oddskit
+    copies its policy into ``part_config``, creates partitions with pg_partman's
+    ``create_partition_time`` and calls ``partman.run_maintenance`` for each parent; no
+    background worker is assumed.
 ``native``
     For servers without pg_partman (the embedded one, many managed services):
     oddskit creates ``<parent>_pYYYY_MM_DD`` partitions itself.
 
-Both make the same daily partitions on UTC midnights, and both drop a partition
-only when its *upper* bound is older than ``now - retention``, so no row younger
-than the retention window is ever dropped. Prices (``market_odds``) are dropped
-before the snapshots of the same day. The policy (premake, retention) lives in the
-``partition_policies`` table; :func:`set_policy` changes it.
+Both make the same daily partitions on UTC midnights (pg_partman 5 names them
+``<parent>_pYYYYMMDD``), and both drop a partition only when its *upper* bound is older
+than ``now - retention``, so no row younger than the retention window is ever dropped.
+Prices (``market_odds``) are dropped before the snapshots of the same day. The policy
+(premake, retention) lives in the ``partition_policies`` table; :func:`set_policy`
+changes it, and asks for ``confirm=True`` before a change that drops data.
+
+Roles: partitions are created by ``oddskit_create_daily_partitions`` (migration 0005),
+which runs as the owner of the tables, so a loader role needs only EXECUTE on it (and it
+creates only the days the policy allows). Dropping partitions (retention) and changing
+the policy belong to the owner; :func:`maintain` run by another role only creates.
+
+Locks: creating or dropping one day's two partitions takes about 30 locks (each
+partition, its indexes, TOAST table and catalog entries), and PostgreSQL's lock table
+has room for ``max_locks_per_transaction`` (64 by default) per connection. So partitions
+are created and dropped in short transactions of at most about :data:`LOCK_BUDGET` locks
+each, oldest days first: retention over two seasons of daily partitions is hundreds of
+small transactions, never one that runs the server out of shared memory.
 
 Example:
     >>> [b.isoformat() for b in day_bounds(datetime(2026, 11, 29, 17, 5, tzinfo=UTC))]
@@ -24,16 +38,18 @@ Example:
 from __future__ import annotations
 
 import math
+import numbers
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from psycopg import sql
 
 from oddskit.connection import Database
-from oddskit.errors import ConfigurationError, PartitionError
+from oddskit.errors import ConfigurationError, ConfirmationRequired, PartitionError
 from oddskit.models import PARTITIONED_TABLES
 from oddskit.runs import close_abandoned_runs
 
@@ -42,8 +58,16 @@ BackendName = Literal["pg_partman", "native"]
 #: Retention drops prices before the snapshots they belong to.
 RETENTION_ORDER: tuple[str, ...] = ("market_odds", "odds_snapshots")
 
-#: Serialises partition DDL between concurrent loaders and maintenance runs.
+#: Serialises partition DDL between concurrent loaders and maintenance runs (migration
+#: 0005's partition function takes the same lock).
 PARTITION_LOCK_KEY = 0x0DD5_C17
+
+#: Most locks a transaction that creates or drops partitions holds (counted in
+#: ``pg_locks``): well under the server default of 64 per transaction.
+LOCK_BUDGET = 40
+
+#: The function that creates daily partitions as the tables' owner (migration 0005).
+CREATE_FUNCTION = "oddskit_create_daily_partitions(date[])"
 
 
 @dataclass(frozen=True)
@@ -68,13 +92,35 @@ class Partition:
 
 @dataclass(frozen=True)
 class MaintenanceReport:
-    """What a maintenance run did."""
+    """What a maintenance run did (``transactions``: how many it took to do it)."""
 
     backend: BackendName
     created: list[str] = field(default_factory=list)
     dropped: list[str] = field(default_factory=list)
     moved_from_default: dict[str, int] = field(default_factory=dict)
     default_rows: dict[str, int] = field(default_factory=dict)
+    transactions: int = 0
+    notice: str | None = None
+
+
+@dataclass(frozen=True)
+class ServerVersions:
+    """The PostgreSQL server's version and pg_partman's in this database (if any)."""
+
+    postgresql: str
+    pg_partman: str | None
+
+    def __str__(self) -> str:
+        partman = f", pg_partman {self.pg_partman}" if self.pg_partman else ""
+        return f"PostgreSQL {self.postgresql}{partman}"
+
+
+@dataclass(frozen=True)
+class _Roles:
+    manager: bool  # the current role owns the tables (or is a member of their owner)
+    creator: bool  # it may call the partition function (the owner, a loader)
+    owner: str
+    role: str
 
 
 def utc_day(moment: datetime) -> date:
@@ -122,8 +168,16 @@ def partition_name(parent: str, day: date) -> str:
 
 
 def detect_backend(conn: sa.Connection) -> BackendName:
-    """Return ``pg_partman`` if the partition set is registered with it, else ``native``."""
-    registered = conn.execute(
+    """Return ``pg_partman`` if the partition set is registered with it, else ``native``.
+
+    Any role may ask (the answer comes from a function that runs as the owner).
+    """
+    current = conn.execute(
+        sa.text("SELECT to_regprocedure('oddskit_partition_backend()') IS NOT NULL")
+    ).scalar_one()
+    if current:
+        return conn.execute(sa.text("SELECT oddskit_partition_backend()")).scalar_one()
+    registered = conn.execute(  # a schema older than migration 0005
         sa.text(
             "SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_partman') "
             "AND to_regclass('partman.part_config') IS NOT NULL"
@@ -138,6 +192,23 @@ def detect_backend(conn: sa.Connection) -> BackendName:
     return "pg_partman" if count else "native"
 
 
+def server_versions(db: Database) -> ServerVersions:
+    """Return the server's PostgreSQL version and the pg_partman version in ``db``.
+
+    Example:
+        >>> str(server_versions(db))  # doctest: +SKIP
+        'PostgreSQL 15.20 (Debian 15.20-0+deb12u1), pg_partman 4.7.2'
+    """
+    with db.engine.connect() as conn:
+        row = conn.execute(
+            sa.text(
+                "SELECT current_setting('server_version') AS server, "
+                "(SELECT extversion FROM pg_extension WHERE extname = 'pg_partman') AS partman"
+            )
+        ).one()
+    return ServerVersions(row.server, row.partman)
+
+
 def _schema(conn: sa.Connection) -> str:
     return conn.execute(sa.text("SELECT current_schema()")).scalar_one()
 
@@ -145,6 +216,22 @@ def _schema(conn: sa.Connection) -> str:
 def _ddl(conn: sa.Connection, statement: sql.Composable) -> None:
     """Execute a DDL statement composed with quoted identifiers and literals."""
     conn.exec_driver_sql(statement.as_string(conn.connection.driver_connection))
+
+
+def _roles(conn: sa.Connection) -> _Roles:
+    row = conn.execute(
+        sa.text(
+            "SELECT pg_has_role(current_user, c.relowner, 'USAGE') AS manager, "
+            "coalesce(has_function_privilege(to_regprocedure(:function), 'EXECUTE'), false) "
+            "AS creator, pg_get_userbyid(c.relowner) AS owner, current_user AS role "
+            "FROM pg_class c "
+            "WHERE c.oid = to_regclass(quote_ident(current_schema()) || '.odds_snapshots')"
+        ),
+        {"function": CREATE_FUNCTION},
+    ).one_or_none()
+    if row is None:
+        raise ConfigurationError("This database has no oddskit schema. Run `oddskit migrate`.")
+    return _Roles(row.manager, row.manager or row.creator, row.owner, row.role)
 
 
 def get_policy(db: Database) -> Policy:
@@ -168,20 +255,46 @@ def get_policy(db: Database) -> Policy:
     return Policy(premake_days=row.premake_days, retention_days=row.retention_days)
 
 
+def _whole_days(value: Any, name: str, meaning_of_none: str) -> int | None:
+    """``value`` as an int, or ``None``; anything else is a readable error."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ConfigurationError(
+            f"`{name}` must be a whole number of days (an int) or None ({meaning_of_none}), "
+            f"got {value!r} ({type(value).__name__})"
+        )
+    return int(value)
+
+
 def set_policy(
     db: Database,
     *,
     premake_days: int | None = None,
     retention_days: int | Literal["keep"] | None = "keep",
+    confirm: bool = False,
 ) -> Policy:
     """Change how far ahead partitions are made and how long they are kept.
 
     ``retention_days=None`` keeps everything; leave it out to keep the current value.
+    A shorter retention that would drop partitions raises :class:`ConfirmationRequired`
+    saying how many partitions and rows would go, and changes nothing, unless
+    ``confirm=True``; they are dropped by the next :func:`maintain` (``oddskit policy
+    --yes`` runs it at once). Only the owner of the oddskit tables may change the policy.
 
     Example:
         >>> set_policy(db, retention_days=60)  # doctest: +SKIP
         Policy(premake_days=4, retention_days=60)
+        >>> set_policy(Database("postgresql://localhost/odds"), retention_days="30")
+        Traceback (most recent call last):
+        ...
+        oddskit.errors.ConfigurationError: `retention_days` must be a whole number of days ...
     """
+    premake_days = _whole_days(premake_days, "premake_days", "to keep the current value")
+    if retention_days != "keep":
+        retention_days = _whole_days(retention_days, "retention_days", "to keep everything")
+    if not isinstance(confirm, bool):
+        raise ConfigurationError(f"`confirm` must be True or False, got {confirm!r}")
     current = get_policy(db)
     premake = current.premake_days if premake_days is None else premake_days
     retention = current.retention_days if retention_days == "keep" else retention_days
@@ -191,16 +304,49 @@ def set_policy(
         raise ConfigurationError(
             f"`retention_days` must be at least 1 (or None to keep everything), got {retention}"
         )
-    with db.engine.begin() as conn:
-        conn.execute(
-            sa.text(
-                "UPDATE partition_policies SET premake_days = :premake, retention_days = :retention"
-            ),
-            {"premake": premake, "retention": retention},
-        )
-        if detect_backend(conn) == "pg_partman":
-            _sync_partman_config(conn, Policy(premake, retention))
+    try:
+        with db.engine.connect() as conn:
+            roles = _roles(conn)
+            now = datetime.now(UTC)
+            doomed = _expired(conn, retention, now)
+            kept_today = {name for _, name, _ in _expired(conn, current.retention_days, now)}
+        if not roles.manager:
+            raise PartitionError(
+                f"Role {roles.role!r} may not change the partition policy: it belongs to the "
+                f"owner of the oddskit tables ({roles.owner!r}). Connect as that role."
+            )
+        if any(name not in kept_today for _, name, _ in doomed) and not confirm:
+            raise ConfirmationRequired(_drop_warning(db, retention, doomed))
+        with db.engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    "UPDATE partition_policies "
+                    "SET premake_days = :premake, retention_days = :retention"
+                ),
+                {"premake": premake, "retention": retention},
+            )
+            if detect_backend(conn) == "pg_partman":
+                _sync_partman_config(conn, Policy(premake, retention))
+    except sa.exc.SQLAlchemyError as exc:
+        raise _partition_error(db, "Changing the partition policy failed", exc) from None
     return Policy(premake, retention)
+
+
+def _drop_warning(
+    db: Database, retention: int | None, doomed: list[tuple[str, str, datetime]]
+) -> str:
+    rows = _row_counts(db, [name for _, name, _ in doomed])
+    snapshots = sum(rows[name] for parent, name, _ in doomed if parent == "odds_snapshots")
+    prices = sum(rows[name] for parent, name, _ in doomed if parent == "market_odds")
+    first = min(upper for *_, upper in doomed) - timedelta(days=1)
+    last = max(upper for *_, upper in doomed) - timedelta(days=1)
+    return (
+        f"A retention of {retention} days drops {len(doomed):,} partitions ({first:%Y-%m-%d} "
+        f"to {last:%Y-%m-%d} UTC) holding {snapshots + prices:,} rows ({snapshots:,} snapshots, "
+        f"{prices:,} prices) at the next maintenance. Nothing was changed. To go ahead: "
+        f"`oddskit policy --retention-days {retention} --yes`, or "
+        f"set_policy(db, retention_days={retention}, confirm=True)."
+    )
 
 
 def _sync_partman_config(conn: sa.Connection, policy: Policy) -> None:
@@ -247,6 +393,21 @@ def _children(
     return children
 
 
+def _row_counts(db: Database, names: Iterable[str]) -> dict[str, int]:
+    """Exact rows of each partition, each counted in its own short transaction (a
+    single transaction over every partition would lock them all at once)."""
+    counts = {}
+    with db.engine.connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT")
+        schema = _schema(conn)
+        for name in names:
+            count = sql.SQL("SELECT count(*) FROM ONLY {}").format(sql.Identifier(schema, name))
+            counts[name] = conn.exec_driver_sql(
+                count.as_string(conn.connection.driver_connection)
+            ).scalar_one()
+    return counts
+
+
 def list_partitions(db: Database) -> list[Partition]:
     """Return every partition of both parents with its range and exact row count.
 
@@ -254,24 +415,24 @@ def list_partitions(db: Database) -> list[Partition]:
         >>> [p.name for p in list_partitions(db)][:1]  # doctest: +SKIP
         ['market_odds_p2026_11_29']
     """
-    partitions = []
     with db.engine.connect() as conn:
-        schema = _schema(conn)
-        for parent in PARTITIONED_TABLES:
-            for name, lower, upper, is_default in _children(conn, parent):
-                count = sql.SQL("SELECT count(*) FROM ONLY {}").format(sql.Identifier(schema, name))
-                rows = conn.exec_driver_sql(
-                    count.as_string(conn.connection.driver_connection)
-                ).scalar_one()
-                partitions.append(Partition(parent, name, lower, upper, rows, is_default))
-    return partitions
+        children = [
+            (parent, *child) for parent in PARTITIONED_TABLES for child in _children(conn, parent)
+        ]
+    rows = _row_counts(db, [name for _, name, *_ in children])
+    return [
+        Partition(parent, name, lower, upper, rows[name], is_default)
+        for parent, name, lower, upper, is_default in children
+    ]
 
 
 def ensure_partitions(db: Database, since: datetime, until: datetime) -> list[str]:
     """Make sure daily partitions exist for every day in ``[since, until)``.
 
     Returns the names of the partitions it created. The loader calls this for the
-    time range of its data, so no row ever lands in a default partition.
+    time range of its data, so no row ever lands in a default partition. A role that
+    does not own the tables may create only the days the policy allows (the
+    retention window through the premake horizon).
 
     Example:
         >>> ensure_partitions(db, datetime(2026, 11, 1, tzinfo=timezone.utc),
@@ -285,16 +446,28 @@ def ensure_partitions(db: Database, since: datetime, until: datetime) -> list[st
     first, last = utc_day(since), utc_day(until - timedelta(microseconds=1))
     days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
     try:
-        with db.engine.begin() as conn:
-            return _create_days(conn, days)
+        created, _ = _create_missing(db, days)
     except sa.exc.SQLAlchemyError as exc:
-        message = str(db.error(f"Could not create partitions for {first} to {last}", exc))
-        if "default partition" in message:
-            message += (
-                " — rows for these days sit in a default partition. Run `oddskit maintain`, "
-                "which moves them into their daily partitions, then retry."
-            )
-        raise PartitionError(message) from None
+        what = f"Could not create partitions for {first} to {last}"
+        raise _partition_error(db, what, exc) from None
+    return created
+
+
+def _partition_error(db: Database, what: str, exc: BaseException) -> PartitionError:
+    """A readable :class:`PartitionError`, with what to do for the usual causes."""
+    message = str(db.error(what, exc))
+    if "default partition" in message:
+        message += (
+            " — rows for these days sit in a default partition. Run `oddskit maintain`, "
+            "which moves them into their daily partitions, then retry."
+        )
+    elif "permission denied" in message or "may create daily partitions only" in message:
+        message += (
+            f" — a loader role needs `GRANT EXECUTE ON FUNCTION {CREATE_FUNCTION} TO <role>`; "
+            "retention and the policy belong to the owner of the oddskit tables "
+            "(see 'Roles and privileges' in the README)."
+        )
+    return PartitionError(message)
 
 
 def _child_names(conn: sa.Connection) -> set[str]:
@@ -305,45 +478,70 @@ def _lock(conn: sa.Connection) -> None:
     conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": PARTITION_LOCK_KEY})
 
 
-def _create_days(conn: sa.Connection, days: list[date]) -> list[str]:
-    """Create the missing partitions of both parents for ``days`` (inside a transaction)."""
-    _lock(conn)
-    schema = _schema(conn)
-    backend = detect_backend(conn)
-    before = _child_names(conn)
-    for parent in PARTITIONED_TABLES:
-        missing = [day for day in days if partition_name(parent, day) not in before]
-        missing = [day for day in missing if not _covered(conn, parent, day)]
-        if not missing:
+def _locks_held(conn: sa.Connection) -> int:
+    return conn.execute(
+        sa.text("SELECT count(*) FROM pg_locks WHERE pid = pg_backend_pid()")
+    ).scalar_one()
+
+
+def _in_batches(
+    db: Database, items: Iterable[Any], step: Callable[[sa.Connection, Any], None]
+) -> int:
+    """Run ``step(conn, item)`` for each item, in order, in as few transactions as keep
+    each under :data:`LOCK_BUDGET` locks; return how many transactions it took.
+
+    The locks are counted in ``pg_locks`` after each step: a transaction is committed
+    when one more step as costly as the costliest so far would pass the budget.
+    """
+    pending = list(items)
+    transactions = 0
+    while pending:
+        with db.engine.begin() as conn:
+            _lock(conn)
+            transactions += 1
+            held, costliest = _locks_held(conn), 0
+            while pending:
+                step(conn, pending.pop(0))
+                after = _locks_held(conn)
+                costliest, held = max(costliest, after - held), after
+                if held + costliest > LOCK_BUDGET:
+                    break
+    return transactions
+
+
+def _covered_days(conn: sa.Connection, parent: str) -> set[date]:
+    """The UTC days that some non-default partition of ``parent`` holds."""
+    days = set()
+    for _, lower, upper, is_default in _children(conn, parent):
+        if is_default or lower is None or upper is None:
             continue
-        if backend == "pg_partman":
+        day = (
+            utc_day(lower) if _midnight(utc_day(lower)) == lower else utc_day(lower) + timedelta(1)
+        )
+        while _midnight(day) < upper:
+            days.add(day)
+            day += timedelta(days=1)
+    return days
+
+
+def _create_missing(db: Database, days: list[date]) -> tuple[list[str], int]:
+    """Create the partitions that ``days`` lack (both parents); return their names and
+    the number of transactions it took."""
+    with db.engine.connect() as conn:
+        covered = [_covered_days(conn, parent) for parent in PARTITIONED_TABLES]
+    missing = [day for day in days if any(day not in held for held in covered)]
+    created: list[str] = []
+
+    def create(conn: sa.Connection, day: date) -> None:
+        created.extend(
             conn.execute(
-                sa.text(
-                    "SELECT partman.create_partition_time(p_parent_table := :parent, "
-                    "p_partition_times := CAST(:times AS timestamptz[]))"
-                ),
-                {"parent": f"{schema}.{parent}", "times": [_midnight(day) for day in missing]},
-            )
-            continue
-        for day in missing:
-            statement = sql.SQL(
-                "CREATE TABLE {child} PARTITION OF {parent} FOR VALUES FROM ({lower}) TO ({upper})"
-            ).format(
-                child=sql.Identifier(schema, partition_name(parent, day)),
-                parent=sql.Identifier(schema, parent),
-                lower=sql.Literal(_midnight(day)),
-                upper=sql.Literal(_midnight(day + timedelta(days=1))),
-            )
-            _ddl(conn, statement)
-    return sorted(_child_names(conn) - before)
+                sa.text("SELECT oddskit_create_daily_partitions(CAST(:days AS date[]))"),
+                {"days": [day]},
+            ).scalars()
+        )
 
-
-def _covered(conn: sa.Connection, parent: str, day: date) -> bool:
-    """Whether some non-default partition of ``parent`` already holds ``day``."""
-    return any(
-        lower is not None and lower <= _midnight(day) < upper
-        for _, lower, upper, _ in _children(conn, parent)
-    )
+    transactions = _in_batches(db, missing, create)
+    return sorted(created), transactions
 
 
 def _midnight(day: date) -> datetime:
@@ -366,41 +564,96 @@ def _default_rows(conn: sa.Connection) -> dict[str, int]:
     return found
 
 
+def _expired(
+    conn: sa.Connection, retention_days: int | None, now: datetime
+) -> list[tuple[str, str, datetime]]:
+    """(parent, name, upper) of the partitions entirely older than ``now - retention``,
+    in the order retention drops them: oldest day first, its prices before its snapshots."""
+    if retention_days is None:
+        return []
+    cutoff = now - timedelta(days=retention_days)
+    found = [
+        (upper, RETENTION_ORDER.index(parent), parent, name)
+        for parent in RETENTION_ORDER
+        for name, _, upper, is_default in _children(conn, parent)
+        if not is_default and upper is not None and upper < cutoff
+    ]
+    return [(parent, name, upper) for upper, _, parent, name in sorted(found)]
+
+
 def maintain(db: Database, *, now: datetime | None = None) -> MaintenanceReport:
     """Create partitions through the premake horizon and drop those past retention.
 
     ``now`` (timezone-aware, default the current time) is the clock retention is
     measured against; tests and backfills can move it. Running it twice in a row
-    changes nothing the second time.
+    changes nothing the second time. Partitions are dropped in short transactions
+    (see :data:`LOCK_BUDGET`). Run by a role that does not own the tables (a loader),
+    it only creates partitions, and its report's ``notice`` says what it left; a role
+    that may not create them either (a read-only analyst) gets a :class:`PartitionError`.
 
     Example:
         >>> maintain(db)  # doctest: +SKIP
-        MaintenanceReport(backend='native', created=[...], dropped=[], default_rows={})
+        MaintenanceReport(backend='native', created=[...], dropped=[], default_rows={}, ...)
     """
     now = require_aware(now, "now") if now else datetime.now(UTC)
     policy = get_policy(db)
     close_abandoned_runs(db)  # lineage: loads killed or cut off are marked failed
     try:
-        with db.engine.begin() as conn:
-            _lock(conn)
+        with db.engine.connect() as conn:
             backend = detect_backend(conn)
+            roles = _roles(conn)
             before = _child_names(conn)
-            moved = {}
-            if backend == "pg_partman":
-                moved = _maintain_partman(conn, policy, now)
-            else:
-                _drop_expired(conn, policy, now)
-                _create_days(conn, premake_days(now, policy.premake_days))
-            after = _child_names(conn)
-            return MaintenanceReport(
-                backend=backend,
-                created=sorted(after - before),
-                dropped=sorted(before - after),
-                moved_from_default=moved,
-                default_rows=_default_rows(conn),
+            expired = _expired(conn, policy.retention_days, now)
+        if not roles.creator:
+            raise PartitionError(
+                f"Role {roles.role!r} may not maintain partitions (nor load): it neither owns "
+                f"the oddskit tables ({roles.owner!r}) nor may create partitions. For a loader "
+                f"role: GRANT EXECUTE ON FUNCTION {CREATE_FUNCTION} TO {roles.role} (see "
+                "'Roles and privileges' in the README)."
             )
+        notice, moved, transactions = None, {}, 0
+        if roles.manager:
+            transactions += _in_batches(db, [name for _, name, _ in expired], _drop)
+            if backend == "pg_partman":
+                with db.engine.begin() as conn:
+                    _lock(conn)
+                    moved = _prepare_partman(conn, policy)
+        elif expired:
+            notice = (
+                f"{len(expired):,} partitions are past the {policy.retention_days}-day "
+                f"retention, but role {roles.role!r} may not drop them: run `oddskit maintain` "
+                f"as the owner of the oddskit tables ({roles.owner!r})."
+            )
+        transactions += _create_missing(db, premake_days(now, policy.premake_days))[1]
+        if roles.manager and backend == "pg_partman":
+            with db.engine.begin() as conn:
+                _lock(conn)
+                for parent in RETENTION_ORDER:  # finds nothing left to create or drop
+                    conn.execute(
+                        sa.text(
+                            "SELECT partman.run_maintenance(p_parent_table := :parent, "
+                            "p_analyze := false)"
+                        ),
+                        {"parent": f"{_schema(conn)}.{parent}"},
+                    )
+        with db.engine.connect() as conn:
+            after = _child_names(conn)
+            default_rows = _default_rows(conn)
     except sa.exc.SQLAlchemyError as exc:
-        raise PartitionError(str(db.error("Partition maintenance failed", exc))) from None
+        raise _partition_error(db, "Partition maintenance failed", exc) from None
+    return MaintenanceReport(
+        backend=backend,
+        created=sorted(after - before),
+        dropped=sorted(before - after),
+        moved_from_default=moved,
+        default_rows=default_rows,
+        transactions=transactions,
+        notice=notice,
+    )
+
+
+def _drop(conn: sa.Connection, name: str) -> None:
+    _ddl(conn, sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(_schema(conn), name)))
 
 
 def premake_days(now: datetime, premake: int) -> list[date]:
@@ -424,11 +677,12 @@ def premake_days(now: datetime, premake: int) -> list[date]:
     return days
 
 
-def _maintain_partman(conn: sa.Connection, policy: Policy, now: datetime) -> dict[str, int]:
-    """Run pg_partman's maintenance; return the rows moved out of default partitions.
+def _prepare_partman(conn: sa.Connection, policy: Policy) -> dict[str, int]:
+    """Copy the policy into pg_partman's configuration and move rows out of default
+    partitions; return how many rows were moved, by default partition.
 
     A single row in a default partition makes ``run_maintenance`` fail for good, so
-    such rows are first moved into proper partitions with ``partition_data_time``.
+    such rows are moved into proper partitions with ``partition_data_time`` first.
     """
     _sync_partman_config(conn, policy)
     schema = _schema(conn)
@@ -436,35 +690,10 @@ def _maintain_partman(conn: sa.Connection, policy: Policy, now: datetime) -> dic
     for name in stranded:
         parent = name.removesuffix("_default")
         conn.execute(
-            sa.text("SELECT partman.partition_data_time(:parent, :batches)"),
+            sa.text(
+                "SELECT partman.partition_data_time(p_parent_table := :parent, "
+                "p_batch_count := :batches, p_analyze := false)"
+            ),
             {"parent": f"{schema}.{parent}", "batches": 100_000},
         )
-    for parent in RETENTION_ORDER:
-        qualified = f"{schema}.{parent}"
-        if policy.retention_days:
-            conn.execute(
-                sa.text(
-                    "SELECT partman.drop_partition_time(p_parent_table := :parent, "
-                    "p_reference_timestamp := :now)"
-                ),
-                {"parent": qualified, "now": now},
-            )
-        conn.execute(
-            sa.text(
-                "SELECT partman.run_maintenance(p_parent_table := :parent, p_analyze := false)"
-            ),
-            {"parent": qualified},
-        )
     return stranded
-
-
-def _drop_expired(conn: sa.Connection, policy: Policy, now: datetime) -> None:
-    """Drop native partitions whose upper bound is older than ``now - retention``."""
-    if policy.retention_days is None:
-        return
-    cutoff = now - timedelta(days=policy.retention_days)
-    schema = _schema(conn)
-    for parent in RETENTION_ORDER:
-        for name, _, upper, is_default in _children(conn, parent):
-            if not is_default and upper is not None and upper < cutoff:
-                _ddl(conn, sql.SQL("DROP TABLE {}").format(sql.Identifier(schema, name)))

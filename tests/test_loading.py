@@ -149,8 +149,8 @@ def test_historical_data_gets_its_partitions(migrated: Database) -> None:
     result = load(old, db=migrated).results[0]
     assert result.rows_loaded == old.height
     days = old["captured_at"].dt.date().unique()
-    made = {name.rsplit("_p", 1)[1] for name in result.partitions_created}
-    assert {f"{d:%Y_%m_%d}" for d in days} <= made
+    made = {name.rsplit("_p", 1)[1].replace("_", "") for name in result.partitions_created}
+    assert {f"{d:%Y%m%d}" for d in days} <= made  # pg_partman 5 names them _pYYYYMMDD
     partitions = list_partitions(migrated)
     assert sum(p.rows for p in partitions if p.parent == "market_odds") == old.height
     assert all(p.rows == 0 for p in partitions if p.is_default)

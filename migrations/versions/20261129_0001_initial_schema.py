@@ -3,8 +3,9 @@
 Partition set-up is literal SQL frozen in this revision (it must not follow later
 changes to ``oddskit.partitions``):
 
-- pg_partman, when the server offers it and the backend is not forced to
-  ``native``: ``create_parent`` with the 4.x signature ('native', 'daily') or the
+- pg_partman, when the server offers it, the migrating role may use it (see
+  ``oddskit.schema.choose_backend``) and the backend is not forced to ``native``:
+  ``create_parent`` with the 4.x signature ('native', 'daily') or the
   5.x one ('1 day', 'range'), 30-day retention that drops tables, partitions
   created through infinite time;
 - otherwise the native fallback: daily partitions from today (UTC) through the
@@ -48,11 +49,6 @@ def _backend() -> str:
     if wanted not in ("auto", "partman", "native"):
         raise ValueError(f"backend must be one of auto, partman, native; got {wanted!r}")
     return wanted
-
-
-def _partman_available(bind: sa.Connection) -> bool:
-    query = "SELECT 1 FROM pg_available_extensions WHERE name = 'pg_partman'"
-    return bind.exec_driver_sql(query).scalar() is not None
 
 
 def upgrade() -> None:
@@ -290,14 +286,14 @@ def upgrade() -> None:
             for p in PARENTS
         ],
     )
-    bind = op.get_bind()
-    backend = _backend()
-    if backend == "partman" and not _partman_available(bind):
-        raise RuntimeError(
-            "backend=partman was asked for, but this server has no pg_partman extension "
-            "(on Debian: apt-get install postgresql-15-partman)."
-        )
-    if backend == "partman" or (backend == "auto" and _partman_available(bind)):
+    # oddskit.migrate resolves 'auto' before it starts (and says why it falls back);
+    # from the alembic command line the same rule applies here.
+    from oddskit.schema import choose_backend
+
+    backend, notice = choose_backend(op.get_bind(), _backend())
+    if notice:
+        print(f"Notice: {notice}")
+    if backend == "partman":
         _set_up_partman()
     else:
         _set_up_native()
@@ -391,7 +387,11 @@ def downgrade() -> None:
                         EXECUTE format('DROP TABLE IF EXISTS %s', config.template_table);
                     END IF;
                 END LOOP;
-                IF NOT EXISTS (SELECT 1 FROM partman.part_config) THEN
+                -- Drop the extension only when nothing else uses it and this role owns
+                -- it (a superuser may have created it for a non-superuser owner).
+                IF NOT EXISTS (SELECT 1 FROM partman.part_config) AND pg_has_role(
+                    (SELECT extowner FROM pg_extension WHERE extname = 'pg_partman'), 'USAGE'
+                ) THEN
                     DROP EXTENSION pg_partman;
                     IF NOT EXISTS (
                         SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
