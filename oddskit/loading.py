@@ -109,8 +109,10 @@ OnError = Literal["raise", "skip"]
 LOAD_LOCK_KEY = 0x0DD5_10AD
 
 # The parents in the order retention drops their partitions (prices first): a load that
-# took odds_snapshots first and market_odds a batch later could deadlock with it.
-_LOCK_TABLES = "LOCK TABLE ONLY market_odds, odds_snapshots IN ROW EXCLUSIVE MODE"
+# took odds_snapshots first and market_odds a batch later could deadlock with it. ONLY
+# the parents: dropping a partition locks its parent too, and locking every daily
+# partition upfront ran out of lock slots with a few years of history.
+_LOCK_TABLES = "LOCK TABLE ONLY market_odds, ONLY odds_snapshots IN ROW EXCLUSIVE MODE"
 
 SNAPSHOT_KEY = ["bookmaker", "bookmaker_event_id", "captured_at"]
 EVENT_KEY = ["bookmaker", "bookmaker_event_id"]
