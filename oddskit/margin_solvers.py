@@ -15,7 +15,7 @@ Examples
 >>> param, converged = np.full(1, np.nan), np.ones(1, dtype=bool)
 >>> solve("power", inst, np.array([0]), param, converged, tol=1e-12, max_iter=200)
 >>> round(float(param[0]), 6), bool(converged[0])
-(1.03393, True)
+(1.030913, True)
 """
 
 from __future__ import annotations
