@@ -34,7 +34,6 @@ Examples
 {'Pinnacle': '#F28E2B', 'betPawa': '#2CA02C'}
 """
 
-
 from oddskit.plots_common import BOOKMAKER_COLORS, TEMPLATE, bookmaker_colors
 from oddskit.plots_margins import (
     plot_margin_distribution,
