@@ -85,7 +85,7 @@ def test_bad_parameters_are_refused_with_their_name(
 
 
 def test_sql_errors_are_database_errors(db: Database) -> None:
-    with pytest.raises(DatabaseError, match="Reading failed: .*no_such_table"):
+    with pytest.raises(DatabaseError, match=r"Reading failed: .*no_such_table"):
         db.read("SELECT * FROM no_such_table WHERE id = :id", id=1)
     with pytest.raises(DatabaseError, match="Reading failed"):
         db.read("SELEC 1")
