@@ -8,9 +8,11 @@
                         (:data:`DOCTEST_SAMPLE`), retention off so that the fixed dates
                         never expire.
 
-Every doctest that mentions ``db`` gets it in its namespace, and runs with
-``ODDSKIT_DATABASE_URL`` pointing at it, so ``oddskit.connect()`` in an example opens
-the same seeded database (never the user's own embedded server).
+Every doctest that mentions ``db`` (or calls something that connects) gets it in its
+namespace and runs with ``ODDSKIT_DATABASE_URL`` pointing at it, so
+``oddskit.connect()`` in an example opens the same seeded database. Every doctest runs
+with ``ODDSKIT_HOME`` in a temporary folder, so none can ever start or change the
+user's own embedded server.
 """
 
 from __future__ import annotations
@@ -38,7 +40,8 @@ DOCTEST_SAMPLE = {
     "seed": 7,
 }
 
-_USES_DB = re.compile(r"\bdb\b|connect\(")
+#: Doctest sources that need the seeded database: ``db``, or a call that connects.
+_USES_DB = re.compile(r"\bdb\b|connect\(|run_demo\(|open_demo_database\(")
 
 
 @pytest.fixture(scope="session")
@@ -83,11 +86,16 @@ def doctest_db(embedded_admin_url: str) -> Iterator:
 
 
 @pytest.fixture(autouse=True)
-def _seeded_doctests(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Give doctests that use ``db`` (or ``connect()``) the seeded database."""
+def _seeded_doctests(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path_factory
+) -> None:
+    """Give doctests that use ``db`` (or connect) the seeded database; keep ``$HOME`` out."""
     item = request.node
     if not isinstance(item, DoctestItem) or item.dtest is None:
         return
+    monkeypatch.setenv("ODDSKIT_HOME", str(tmp_path_factory.mktemp("doctest-home")))
+    for name in ("ODDSKIT_DATABASE_URL", "DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
     source = "".join(example.source for example in item.dtest.examples)
     if not _USES_DB.search(source):
         return

@@ -7,11 +7,15 @@ biggest movers, margins and coverage); :func:`write_report` turns it into one HT
 file with the charts of :mod:`oddskit.plots`. plotly.js is inlined once, in the
 ``<head>``, so the file opens offline and can be mailed around (about 4 MB).
 
-Example:
-    >>> import oddskit
-    >>> with oddskit.connect() as db:  # doctest: +SKIP
-    ...     write_report(db, "odds-report.html")
-    PosixPath('odds-report.html')
+Examples
+--------
+>>> import tempfile
+>>> from pathlib import Path
+>>> import oddskit
+>>> with oddskit.connect() as db:
+...     path = write_report(db, Path(tempfile.mkdtemp()) / "odds-report.html")
+>>> path.name, path.stat().st_size > 1_000_000
+('odds-report.html', True)
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ import polars as pl
 import sqlalchemy as sa
 from plotly.offline import get_plotlyjs
 
+from oddskit.arguments import aware_datetime, duration, integer, renamed_arguments, text
 from oddskit.connection import Database
 from oddskit.errors import ConfigurationError, OddskitError
 from oddskit.margins import compute_overround
@@ -38,10 +43,29 @@ from oddskit.plots import (
     plot_margin_heatmap,
     plot_margin_over_time,
     plot_vs_market,
+    plot_vs_market_over_time,
 )
 from oddskit.queries import fetch_closing_odds, fetch_coverage, fetch_events, fetch_odds_history
 
-__all__ = ["ReportData", "chart_titles", "collect_report_data", "write_report"]
+__all__ = [
+    "ReportData",
+    "chart_titles",
+    "collect_report_data",
+    "describe_movers",
+    "margin_table",
+    "render_report",
+    "summary_lines",
+    "write_report",
+]
+
+#: Default ``lookback`` of the report: the last three days of captures.
+DEFAULT_LOOKBACK = timedelta(days=3)
+
+
+def _days(days: float) -> timedelta:
+    """The ``lookback`` of a deprecated ``days=`` (a number of days)."""
+    return timedelta(days=days) if isinstance(days, int | float) else days  # type: ignore[return-value]
+
 
 #: Markets in display order (those of the vocabulary first).
 _MARKET_ORDER = {m: i for i, m in enumerate(MARKET_OUTCOMES)}
@@ -51,9 +75,20 @@ _EVENT_COLUMNS = ["event_id", "country", "tournament", "home_team", "away_team",
 def chart_titles(bookmaker: str = "betPawa") -> tuple[str, ...]:
     """The section titles of the report, in order (one section per kind of chart).
 
-    Example:
-        >>> chart_titles()[-1]
-        'betPawa against the best price and the consensus'
+    Parameters
+    ----------
+    bookmaker
+        The bookmaker the last section compares with the market.
+
+    Returns
+    -------
+    tuple[str, ...]
+        Five titles.
+
+    Examples
+    --------
+    >>> chart_titles()[-1]
+    'betPawa against the best price and the consensus'
     """
     return (
         "Line movement of the featured events",
@@ -76,6 +111,14 @@ class ReportData:
     averaged over the bookmakers quoting it), largest first. ``margins``: mean
     overround (%) of the closing board by bookmaker × market. ``coverage``:
     snapshots and events per bookmaker in the window.
+
+    Examples
+    --------
+    >>> data = collect_report_data(db, lookback="1d")
+    >>> data.counts
+    {'events': 6, 'bookmakers': 4, 'snapshots': 735, 'prices': 20466}
+    >>> data.bookmakers, data.featured
+    (['Bet9ja', 'betPawa', 'Pinnacle', 'SportyBet'], (3, 6, 4))
     """
 
     database: str
@@ -98,19 +141,13 @@ class ReportData:
         return sorted(self.coverage.get_column("bookmaker").to_list(), key=str.casefold)
 
 
-def _aware(value: datetime | None, name: str) -> datetime | None:
-    if value is None:
-        return None
-    if not isinstance(value, datetime) or value.tzinfo is None:
-        raise ConfigurationError(f"`{name}` must be a timezone-aware datetime, got {value!r}")
-    return value.astimezone(UTC)
-
-
 def _window(
-    db: Database, since: datetime | None, until: datetime | None, days: float
+    db: Database, since: object, until: object, lookback: object
 ) -> tuple[datetime, datetime]:
-    """``[since, until)``; by default the ``days`` days up to the newest snapshot."""
-    since, until = _aware(since, "since"), _aware(until, "until")
+    """``[since, until)``; by default ``lookback`` up to the newest snapshot."""
+    since, until = aware_datetime(since, "since"), aware_datetime(until, "until")
+    span = duration(lookback, "lookback")
+    assert span is not None
     if until is None:
         with db.engine.connect() as conn:
             newest = conn.execute(sa.text("SELECT max(captured_at) FROM odds_snapshots")).scalar()
@@ -121,7 +158,7 @@ def _window(
             )
         until = newest.astimezone(UTC) + timedelta(microseconds=1)
     if since is None:
-        since = until - timedelta(days=days)
+        since = until - span
     if since >= until:
         raise ConfigurationError(f"the window [{since}, {until}) is empty")
     return since, until
@@ -184,7 +221,7 @@ def _movers(history: pl.DataFrame) -> pl.DataFrame:
 
 def _margins(board: pl.DataFrame) -> pl.DataFrame:
     """Mean overround (%) by bookmaker × market over complete closing markets."""
-    inst = compute_overround(board).filter(pl.col("is_complete"))
+    inst = compute_overround(board).filter(~pl.col("incomplete"))
     return (
         inst.group_by("bookmaker", "market")
         .agg((100 * pl.col("overround")).mean().alias("overround_pct"), pl.len().alias("n"))
@@ -195,22 +232,49 @@ def _margins(board: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+@renamed_arguments(days=("lookback", _days))
 def collect_report_data(
     db: Database,
     *,
     since: datetime | None = None,
     until: datetime | None = None,
-    days: float = 3,
+    lookback: timedelta | str = DEFAULT_LOOKBACK,
     featured: int = 3,
     bookmaker: str = "betPawa",
 ) -> ReportData:
     """Read and derive what the report shows, over captures in ``[since, until)``.
 
-    ``until`` defaults to just after the newest snapshot and ``since`` to ``days``
-    days before ``until``. ``featured`` events (those with the biggest 1x2 moves,
-    priced by at least three bookmakers) get their own line-movement chart.
+    Parameters
+    ----------
+    db
+        The database.
+    since
+        Start of the window (inclusive); default: ``lookback`` before ``until``.
+    until
+        End of the window (exclusive); default: just after the newest snapshot.
+    lookback
+        Length of the default window (``"3d"``, a timedelta). Called ``days`` (a
+        number of days) before 0.2; that still works, with a ``DeprecationWarning``.
+    featured
+        How many events (those with the biggest 1x2 moves, priced by at least three
+        bookmakers) get their own line-movement chart.
+    bookmaker
+        The bookmaker compared with the market.
+
+    Returns
+    -------
+    ReportData
+        What the report shows.
+
+    Examples
+    --------
+    >>> data = collect_report_data(db, lookback="1d", featured=1)
+    >>> data.featured, data.margins.filter(market="1x2").sort("overround_pct")["bookmaker"][0]
+    ((3,), 'Pinnacle')
     """
-    since, until = _window(db, since, until, days)
+    featured = integer(featured, "featured", minimum=0)  # type: ignore[assignment]
+    bookmaker = text(bookmaker, "bookmaker")  # type: ignore[assignment]
+    since, until = _window(db, since, until, lookback)
     counts, first, last = _counts(db, since, until)
     if first is None or last is None:
         raise OddskitError(
@@ -225,7 +289,7 @@ def collect_report_data(
         events.drop("kickoff"), on="event_id", how="left"
     )
     coverage = (
-        fetch_coverage(db, since=since, until=until, every="1 hour")
+        fetch_coverage(db, since=since, until=until, every="1h")
         .group_by("bookmaker")
         .agg(pl.col("snapshots").sum())
         .join(
@@ -265,7 +329,26 @@ def _event_name(row: dict) -> str:
 
 
 def describe_movers(data: ReportData, limit: int = 5) -> list[str]:
-    """One line per big mover: event, outcome, mean odds opening → latest, Δ probability."""
+    """One line per big mover: event, outcome, mean odds opening → latest, Δ probability.
+
+    Parameters
+    ----------
+    data
+        What :func:`collect_report_data` read.
+    limit
+        At most this many movers, biggest first.
+
+    Returns
+    -------
+    list[str]
+        One sentence per mover.
+
+    Examples
+    --------
+    >>> print(describe_movers(collect_report_data(db, lookback="1d"), limit=1)[0])
+    AFC Leopards v Gor Mahia (Kenya Premier League), kickoff 2026-11-28 13:00 UTC: home drifted
+    1.73 → 2.35 (-14.9 pts of implied probability, mean of 4 bookmakers)
+    """
     lines = []
     for row in data.movers.head(limit).iter_rows(named=True):
         direction = "shortened" if row["prob_change"] > 0 else "drifted"
@@ -279,7 +362,23 @@ def describe_movers(data: ReportData, limit: int = 5) -> list[str]:
 
 
 def margin_table(data: ReportData) -> list[list[str]]:
-    """Rows of the bookmaker × market table of mean closing overround (%), header first."""
+    """Rows of the bookmaker × market table of mean closing overround (%), header first.
+
+    Parameters
+    ----------
+    data
+        What :func:`collect_report_data` read.
+
+    Returns
+    -------
+    list[list[str]]
+        A header row (``bookmaker`` and the markets), then one row per bookmaker.
+
+    Examples
+    --------
+    >>> margin_table(collect_report_data(db, lookback="1d"))[0]
+    ['bookmaker', '1x2', 'double_chance', 'over_under', 'btts', 'asian_handicap']
+    """
     markets = sorted(
         set(data.margins.get_column("market").to_list()),
         key=lambda m: (_MARKET_ORDER.get(m, 99), m),
@@ -304,7 +403,23 @@ def _text_table(rows: list[list[str]]) -> list[str]:
 
 
 def summary_lines(data: ReportData) -> list[str]:
-    """A short plain-text summary: window, counts, margins, movers, coverage."""
+    """A short plain-text summary: window, counts, margins, movers, coverage.
+
+    Parameters
+    ----------
+    data
+        What :func:`collect_report_data` read.
+
+    Returns
+    -------
+    list[str]
+        The lines, to print or log.
+
+    Examples
+    --------
+    >>> print(summary_lines(collect_report_data(db, lookback="1d"))[0])
+    Data: captured 2026-11-28 03:15 – 2026-11-28 16:45 UTC; 6 events, 4 bookmakers, ...
+    """
     c = data.counts
     lines = [
         f"Data: captured {data.first_captured_at:%Y-%m-%d %H:%M} – "
@@ -372,7 +487,26 @@ def _note(text: str) -> str:
 
 
 def render_report(data: ReportData, *, title: str = "oddskit report") -> str:
-    """The report as one HTML document (plotly.js inlined once)."""
+    """The report as one HTML document (plotly.js inlined once).
+
+    Parameters
+    ----------
+    data
+        What :func:`collect_report_data` read.
+    title
+        The page title.
+
+    Returns
+    -------
+    str
+        The HTML document.
+
+    Examples
+    --------
+    >>> page = render_report(collect_report_data(db, lookback="1d", featured=1), title="Odds")
+    >>> page.startswith("<!DOCTYPE html>"), page.count("Plotly.newPlot") >= 5
+    (True, True)
+    """
     titles = chart_titles(data.bookmaker)
     c = data.counts
     coverage_rows = [["bookmaker", "snapshots", "events", "snapshots per event"]]
@@ -459,7 +593,9 @@ def render_report(data: ReportData, *, title: str = "oddskit report") -> str:
             None,
         )
         if event is not None:
-            vs.append(plot_vs_market(data.history, bookmaker=book, event_id=event, market="1x2"))
+            vs.append(
+                plot_vs_market_over_time(data.history, bookmaker=book, event_id=event, market="1x2")
+            )
     else:
         vs.append(_note(f"{book} has no prices in the window."))
     sections.append(
@@ -491,13 +627,14 @@ def render_report(data: ReportData, *, title: str = "oddskit report") -> str:
     )
 
 
+@renamed_arguments(days=("lookback", _days))
 def write_report(
     db: Database,
     path: str | Path,
     *,
     since: datetime | None = None,
     until: datetime | None = None,
-    days: float = 3,
+    lookback: timedelta | str = DEFAULT_LOOKBACK,
     featured: int = 3,
     bookmaker: str = "betPawa",
     title: str = "oddskit report",
@@ -505,12 +642,41 @@ def write_report(
 ) -> Path:
     """Write the HTML report of ``db`` to ``path`` and return the path.
 
-    The window and options are those of :func:`collect_report_data`; pass ``data``
-    (already collected) to skip reading the database again.
+    The file is written under a temporary name and renamed when complete.
+
+    Parameters
+    ----------
+    db
+        The database.
+    path
+        Where to write the HTML file (its folder must exist).
+    since, until, lookback, featured, bookmaker
+        As in :func:`collect_report_data` (``lookback`` was ``days`` before 0.2).
+    title
+        The page title.
+    data
+        What :func:`collect_report_data` already read: skips reading the database again.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> target = Path(tempfile.mkdtemp()) / "report.html"
+    >>> write_report(db, target, lookback="1d", featured=1) == target
+    True
     """
     if data is None:
         data = collect_report_data(
-            db, since=since, until=until, days=days, featured=featured, bookmaker=bookmaker
+            db,
+            since=since,
+            until=until,
+            lookback=lookback,
+            featured=featured,
+            bookmaker=bookmaker,
         )
     target = Path(path)
     if not target.parent.is_dir():
