@@ -8,7 +8,8 @@ snapshot at or before ``as_of`` (default: the market's latest capture), dropped 
 it is older than ``lookback`` before ``as_of`` (or before the market's latest
 capture). Outcomes missing from that snapshot are not offered: an older price of a
 suspended outcome is never carried forward. With ``aligned=True`` a frame already on
-a common grid (see :func:`align_bookmakers`) is compared instant by instant instead.
+a common grid (see :func:`oddskit.alignment.align_bookmakers`) is compared instant by
+instant instead.
 Fair probabilities come from :func:`oddskit.margins.remove_margin`; fair odds are
 ``1 / fair_prob``.
 
@@ -29,7 +30,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Literal
 
 import polars as pl
 
@@ -40,40 +40,24 @@ from oddskit.arguments import (
     number,
     renamed_arguments,
     texts,
-    window,
 )
 from oddskit.errors import ConfigurationError, ValidationError
 from oddskit.margins import Method, remove_margin
 from oddskit.markets import EXCLUSIVE_MARKETS, MARKET_OUTCOMES
 from oddskit.odds_frames import (
-    ASOF_KW,
-    GID,
     NULLS_EQUAL,
     ROW,
-    T,
-    group_id,
     known_bookmaker,
     prepare_odds,
     utc_time_column,
 )
 
 __all__ = [
-    "align_bookmakers",
     "best_prices",
     "closing_line_value",
     "consensus_line",
     "find_arbitrage",
 ]
-
-#: Layout of :func:`align_bookmakers`' output.
-Layout = Literal["long", "wide"]
-
-_TICK = timedelta(microseconds=1)
-
-
-def _inclusive_end(end: datetime | None) -> datetime | None:
-    """The exclusive ``until`` of a deprecated, inclusive ``end`` of align_bookmakers."""
-    return end + _TICK if isinstance(end, datetime) else end
 
 
 def _board_of(
@@ -194,7 +178,7 @@ def best_prices(
         Compare each bookmaker's latest snapshot at or before this (timezone-aware)
         instant; default: its latest one. Called ``at`` before 0.2.
     aligned
-        The frame is already on a common grid (:func:`align_bookmakers`): compare
+        The frame is already on a common grid (:func:`~oddskit.alignment.align_bookmakers`): compare
         instant by instant instead of on the board.
     lookback
         Drop a board snapshot older than this before ``as_of`` (or before the
@@ -284,7 +268,7 @@ def consensus_line(
         Compare each bookmaker's latest snapshot at or before this (timezone-aware)
         instant; default: its latest one. Called ``at`` before 0.2.
     aligned
-        The frame is already on a common grid (:func:`align_bookmakers`): compare
+        The frame is already on a common grid (:func:`~oddskit.alignment.align_bookmakers`): compare
         instant by instant instead of on the board.
     lookback
         Drop a board snapshot older than this before ``as_of`` (or before the
@@ -355,7 +339,7 @@ def find_arbitrage(
         Compare each bookmaker's latest snapshot at or before this (timezone-aware)
         instant; default: its latest one. Called ``at`` before 0.2.
     aligned
-        The frame is already on a common grid (:func:`align_bookmakers`): compare
+        The frame is already on a common grid (:func:`~oddskit.alignment.align_bookmakers`): compare
         instant by instant instead of on the board.
     lookback
         Drop a board snapshot older than this before ``as_of`` (or before the
@@ -552,126 +536,3 @@ def closing_line_value(
             (pl.col("odds") / pl.col("closing_odds") - 1.0).alias("clv_vs_book_close")
         )
     return out.sort(ROW).drop(ROW)
-
-
-@renamed_arguments(by="market_keys", start="since", end=("until", _inclusive_end))
-def align_bookmakers(
-    frame: pl.DataFrame,
-    *,
-    every: timedelta | str = "5m",
-    tolerance: timedelta | str | None = None,
-    how: Layout = "long",
-    since: datetime | None = None,
-    until: datetime | None = None,
-    market_keys: str | Sequence[str] | None = None,
-) -> pl.DataFrame:
-    """Put every bookmaker's prices on a common time grid with backward as-of joins.
-
-    For each market, grid instants run every ``every`` from ``since`` up to
-    ``until``. At each instant each bookmaker's price is taken from its latest
-    snapshot of the market captured at or before the instant — never a later one —
-    and no older than ``tolerance``. An outcome missing from that snapshot
-    (suspended) has no price.
-
-    Parameters
-    ----------
-    frame
-        Long odds frame.
-    every
-        Grid spacing (``"5m"``, a timedelta).
-    tolerance
-        Oldest snapshot still used at an instant; default: any age.
-    how
-        ``"long"``: one row per instant × bookmaker × priced outcome, to pass to
-        :func:`best_prices`, :func:`consensus_line` and :func:`find_arbitrage` with
-        ``aligned=True``; ``"wide"``: one row per instant × outcome, one odds column
-        per bookmaker.
-    since
-        First grid instant (inclusive); default: the market's first capture,
-        truncated to ``every`` from the Unix epoch. Called ``start`` before 0.2.
-    until
-        End of the grid (exclusive); default: up to the market's last capture,
-        inclusive. Called ``end`` before 0.2, when it was inclusive (an old ``end=``
-        is converted, so it still includes that instant).
-    market_keys
-        Columns that identify one market of one event (see
-        :mod:`oddskit.odds_frames`); default: those of ``event_id, market, line`` in
-        the frame. Called ``by`` before 0.2.
-
-    Returns
-    -------
-    pl.DataFrame
-        ``how="long"``: the market keys, ``captured_at`` (the grid instant),
-        ``bookmaker``, ``outcome``, ``odds`` and ``source_captured_at`` (the snapshot
-        used). ``how="wide"``: the market keys, ``captured_at``, ``outcome`` and one
-        odds column per bookmaker (sorted by name; null where it has no price).
-
-    Examples
-    --------
-    >>> from datetime import UTC, datetime, timedelta
-    >>> t0 = datetime(2026, 5, 1, 12, tzinfo=UTC)
-    >>> frame = pl.DataFrame({
-    ...     "event_id": 1, "market": "1x2", "outcome": "home",
-    ...     "bookmaker": ["A", "A", "B"], "odds": [2.0, 2.1, 1.9],
-    ...     "captured_at": [t0, t0 + timedelta(minutes=6), t0 + timedelta(minutes=1)],
-    ... })
-    >>> wide = align_bookmakers(frame, every="5m", how="wide")
-    >>> wide.select("captured_at", "A", "B").rows() == [(t0, 2.0, None),
-    ...                                                 (t0 + timedelta(minutes=5), 2.0, 1.9)]
-    True
-    """
-    every = duration(every, "every")  # type: ignore[assignment]
-    tolerance = duration(tolerance, "tolerance", allow_none=True)
-    how = choice(how, "how", Layout)
-    since, until = window(since, until)
-    df, keys = prepare_odds(frame, market_keys)
-    df = df.with_columns(group_id(keys))
-    first = pl.lit(since) if since is not None else pl.col("captured_at").min().dt.truncate(every)
-    # The grid's last instant is inclusive: the last one before `until`.
-    last = pl.lit(until - _TICK) if until is not None else pl.col("captured_at").max()
-    grid = (
-        df.group_by(GID)
-        .agg(first.alias("__s"), last.alias("__e"))
-        .select(GID, pl.datetime_ranges("__s", "__e", interval=every, time_unit="us").alias(T))
-        .explode(T)
-        .drop_nulls(T)
-        .with_columns(pl.col(T).dt.replace_time_zone("UTC"))
-    )
-    snapshots = (
-        df.select(GID, "bookmaker", pl.col("captured_at").alias("source_captured_at"))
-        .unique()
-        .sort("source_captured_at")
-    )
-    asof = (
-        grid.join(df.select(GID, "bookmaker").unique(), on=GID)
-        .sort(T)
-        .join_asof(
-            snapshots,
-            left_on=T,
-            right_on="source_captured_at",
-            by=[GID, "bookmaker"],
-            strategy="backward",
-            tolerance=tolerance,
-            coalesce=False,
-            **ASOF_KW,
-        )
-        .filter(pl.col("source_captured_at").is_not_null())
-    )
-    long = asof.join(
-        df.select(*keys, GID, "bookmaker", "outcome", "odds", "captured_at"),
-        left_on=[GID, "bookmaker", "source_captured_at"],
-        right_on=[GID, "bookmaker", "captured_at"],
-    ).select(
-        *keys,
-        pl.col(T).alias("captured_at"),
-        "bookmaker",
-        "outcome",
-        "odds",
-        "source_captured_at",
-    )
-    order = [*keys, "captured_at", "outcome"]
-    if how == "long":
-        return long.sort([*order, "bookmaker"], nulls_last=False)
-    books = sorted(long.get_column("bookmaker").unique().to_list())
-    wide = long.pivot(on="bookmaker", index=order, values="odds")
-    return wide.select(*order, *books).sort(order, nulls_last=False)

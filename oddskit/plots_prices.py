@@ -25,8 +25,9 @@ from typing import Any
 import plotly.graph_objects as go
 import polars as pl
 
+from oddskit.alignment import align_bookmakers
 from oddskit.arguments import choice, deprecated, renamed_arguments
-from oddskit.comparisons import align_bookmakers, best_prices, consensus_line
+from oddskit.comparisons import best_prices, consensus_line
 from oddskit.errors import ConfigurationError
 from oddskit.margins import Method
 from oddskit.markets import MARKET_OUTCOMES
@@ -420,7 +421,7 @@ def plot_vs_market_over_time(
 ) -> go.Figure:
     """One event's market over time: a bookmaker's odds, the best price and the consensus.
 
-    Prices are put on a common ``every`` grid (:func:`~oddskit.comparisons.align_bookmakers`,
+    Prices are put on a common ``every`` grid (:func:`~oddskit.alignment.align_bookmakers`,
     as-of with ``tolerance``), one subplot per outcome. Traces: the bookmaker's odds
     (its colour), the best price (grey dashes, markers in the colour of the bookmaker
     offering it) and the consensus fair odds (black dots), all as steps, with the
