@@ -39,16 +39,27 @@ Number = float | int
 def check_decimal_odds(odds: pl.Series, name: str = "odds") -> pl.Series:
     """``odds`` as Float64 after checking that every non-null value is finite and > 1.
 
-    Nulls (suspended prices) pass; anything else raises a
-    :class:`~oddskit.errors.ValidationError` naming the first bad row.
+    Parameters
+    ----------
+    odds
+        Decimal odds; nulls (suspended prices) pass.
+    name
+        How the error message names the values.
 
-    Example:
-        >>> check_decimal_odds(pl.Series([2, None])).to_list()
-        [2.0, None]
-        >>> check_decimal_odds(pl.Series([2.0, 0.5]), "'odds'")
-        Traceback (most recent call last):
-        ...
-        oddskit.errors.ValidationError: 'odds' must be finite decimal odds > 1; row 1 has 0.5 ...
+    Returns
+    -------
+    pl.Series
+        ``odds`` cast to Float64; anything not finite and > 1 raises a
+        :class:`~oddskit.errors.ValidationError` naming the first bad row.
+
+    Examples
+    --------
+    >>> check_decimal_odds(pl.Series([2, None])).to_list()
+    [2.0, None]
+    >>> check_decimal_odds(pl.Series([2.0, 0.5]), "'odds'")
+    Traceback (most recent call last):
+    ...
+    oddskit.errors.ValidationError: 'odds' must be finite decimal odds > 1; row 1 has 0.5 ...
     """
     if not odds.dtype.is_numeric():
         raise ValidationError(f"{name} must be numeric decimal odds, got dtype {odds.dtype}")
@@ -87,6 +98,11 @@ def decimal_to_implied_prob(odds: Number | pl.Series) -> float | pl.Series:
     odds
         Decimal odds, a number or a Series; each must be > 1 (nulls pass through).
 
+    Returns
+    -------
+    float | pl.Series
+        ``1 / odds``, of the same kind as ``odds``.
+
     Examples
     --------
     >>> decimal_to_implied_prob(2.5)
@@ -105,6 +121,16 @@ def implied_prob_to_decimal(prob: Number) -> float: ...
 def implied_prob_to_decimal(prob: pl.Series) -> pl.Series: ...
 def implied_prob_to_decimal(prob: Number | pl.Series) -> float | pl.Series:
     """Decimal odds ``1 / prob`` of a probability in ``(0, 1)``.
+
+    Parameters
+    ----------
+    prob
+        A probability (a fraction, not a percentage), a number or a Series.
+
+    Returns
+    -------
+    float | pl.Series
+        ``1 / prob``, of the same kind as ``prob``.
 
     Examples
     --------
@@ -157,8 +183,18 @@ def american_to_decimal(american: pl.Series) -> pl.Series: ...
 def american_to_decimal(american: Number | str | pl.Series) -> float | pl.Series:
     """Decimal odds of American (moneyline) odds.
 
-    ``+A`` becomes ``1 + A/100`` and ``-A`` becomes ``1 + 100/A``. Strings such as
-    ``"+150"`` are accepted.
+    ``+A`` becomes ``1 + A/100`` and ``-A`` becomes ``1 + 100/A``.
+
+    Parameters
+    ----------
+    american
+        American odds (≤ -100 or ≥ +100): a number, a string such as ``"+150"``, or a
+        Series of either.
+
+    Returns
+    -------
+    float | pl.Series
+        Decimal odds, of the same kind as ``american``.
 
     Examples
     --------
@@ -200,6 +236,16 @@ def decimal_to_american(odds: Number | pl.Series) -> float | pl.Series:
     """American odds of decimal odds: ``+100(O - 1)`` for ``O ≥ 2``, else ``-100/(O - 1)``.
 
     Evens (2.0) is returned as ``+100``. Values are not rounded.
+
+    Parameters
+    ----------
+    odds
+        Decimal odds (> 1), a number or a Series.
+
+    Returns
+    -------
+    float | pl.Series
+        American odds, of the same kind as ``odds``.
 
     Examples
     --------
@@ -256,7 +302,16 @@ def fractional_to_decimal(fractional: pl.Series) -> pl.Series: ...
 def fractional_to_decimal(fractional: str | pl.Series) -> float | pl.Series:
     """Decimal odds of fractional odds ``"a/b"``: ``1 + a/b``.
 
-    ``"a-b"`` and ``"evens"`` are accepted too.
+    Parameters
+    ----------
+    fractional
+        Fractional odds such as ``"5/2"`` (also ``"5-2"`` and ``"evens"``), or a Series
+        of them.
+
+    Returns
+    -------
+    float | pl.Series
+        Decimal odds, of the same kind as ``fractional``.
 
     Examples
     --------
@@ -292,6 +347,11 @@ def decimal_to_fractional(
     max_denominator
         Largest denominator used; decimal odds rarely come from fractions with
         more than two digits below the line.
+
+    Returns
+    -------
+    str | pl.Series
+        Fractional odds such as ``"5/2"``, of the same kind as ``odds``.
 
     Examples
     --------

@@ -72,15 +72,16 @@ bookmaker), fully vectorised; :func:`write_sample` streams chunks to disk, so me
 does not grow with the output size. Rows are sorted by ``captured_at`` within a
 chunk, not across chunks (chunks overlap in time).
 
-Examples:
-    >>> from datetime import UTC, datetime
-    >>> df = generate_sample(
-    ...     start=datetime(2026, 11, 1, tzinfo=UTC), days=1, events_per_day=4
-    ... )
-    >>> df.schema == SAMPLE_SCHEMA
-    True
-    >>> sorted(df["bookmaker"].unique())
-    ['Bet9ja', 'Pinnacle', 'SportyBet', 'betPawa']
+Examples
+--------
+>>> from datetime import UTC, datetime
+>>> df = generate_sample(
+...     start=datetime(2026, 11, 1, tzinfo=UTC), days=1, events_per_day=4
+... )
+>>> df.schema == SAMPLE_SCHEMA
+True
+>>> sorted(df["bookmaker"].unique())
+['Bet9ja', 'Pinnacle', 'SportyBet', 'betPawa']
 """
 
 from __future__ import annotations
@@ -222,7 +223,7 @@ def iter_sample(
     start: datetime | None = None,
     days: int = 3,
     events_per_day: int = 100,
-    bookmakers: Sequence[str] = DEFAULT_BOOKMAKERS,
+    bookmakers: str | Sequence[str] = DEFAULT_BOOKMAKERS,
     interval_minutes: float = 5,
     seed: int = 0,
     max_rows: int | None = None,
@@ -232,24 +233,47 @@ def iter_sample(
 ) -> Iterator[pl.DataFrame]:
     """Yield the sample in chunks (runs of consecutive kickoffs), each sorted by time.
 
-    ``start`` must be timezone-aware; it defaults to now (UTC) minus ``days``, floored
-    to the hour (pass it explicitly for reproducible output). Matches kick off in
-    ``[start, start + days)``. ``max_rows`` stops after at most that many rows (cutting
-    the last chunk mid-snapshot). The keyword-only rates and ``in_play_minutes`` tune
-    the model (see the module docstring).
-    Raises :class:`~oddskit.errors.ConfigurationError` for invalid arguments.
+    Parameters
+    ----------
+    start
+        The first day's start (timezone-aware): matches kick off in
+        ``[start, start + days)``. Default: now (UTC) minus ``days``, floored to the
+        hour; pass it explicitly for reproducible output.
+    days
+        Days of matches.
+    events_per_day
+        Matches per day.
+    bookmakers
+        A bookmaker or a list of those of :data:`BOOKMAKERS` (any case); a subset gives
+        exactly those bookmakers' rows of the full sample.
+    interval_minutes
+        Minutes between two scrapes of a bookmaker (0.25 to 1440).
+    seed
+        Random seed (≥ 0).
+    max_rows
+        Stop after at most this many rows (cutting the last chunk mid-snapshot).
+    in_play_minutes, missing_snapshot_rate, suspended_outcome_rate
+        Tune the model (see the module docstring): prices after kickoff, the share of
+        missing snapshots (≤ 0.5) and of suspended outcomes (≤ 0.5).
 
-    Examples:
-        >>> from datetime import UTC, datetime
-        >>> chunks = iter_sample(
-        ...     start=datetime(2026, 11, 1, tzinfo=UTC),
-        ...     days=1,
-        ...     events_per_day=3,
-        ...     bookmakers=["Pinnacle"],
-        ...     max_rows=1000,
-        ... )
-        >>> sum(chunk.height for chunk in chunks)
-        1000
+    Returns
+    -------
+    Iterator[pl.DataFrame]
+        Chunks with the columns of :data:`SAMPLE_SCHEMA`. Invalid arguments raise
+        :class:`~oddskit.errors.ConfigurationError` at the call, before any chunk.
+
+    Examples
+    --------
+    >>> from datetime import UTC, datetime
+    >>> chunks = iter_sample(
+    ...     start=datetime(2026, 11, 1, tzinfo=UTC),
+    ...     days=1,
+    ...     events_per_day=3,
+    ...     bookmakers="Pinnacle",
+    ...     max_rows=1000,
+    ... )
+    >>> sum(chunk.height for chunk in chunks)
+    1000
     """
     cfg = _config(
         start=start,
@@ -271,7 +295,7 @@ def generate_sample(
     start: datetime | None = None,
     days: int = 3,
     events_per_day: int = 100,
-    bookmakers: Sequence[str] = DEFAULT_BOOKMAKERS,
+    bookmakers: str | Sequence[str] = DEFAULT_BOOKMAKERS,
     interval_minutes: float = 5,
     seed: int = 0,
     max_rows: int | None = None,
@@ -281,17 +305,28 @@ def generate_sample(
 ) -> pl.DataFrame:
     """Return the whole sample as one frame (for small samples; see :func:`iter_sample`).
 
-    Examples:
-        >>> from datetime import UTC, datetime
-        >>> df = generate_sample(
-        ...     start=datetime(2026, 11, 1, tzinfo=UTC), days=1, events_per_day=2
-        ... )
-        >>> bool((df["odds"] > 1).all()), bool((df["captured_at"] <= df["kickoff"]).all())
-        (True, True)
-        >>> generate_sample(start=datetime(2026, 11, 1), days=1)
-        Traceback (most recent call last):
-        ...
-        oddskit.errors.ConfigurationError: `start` is a naive datetime (2026-11-01 00:00:00); ...
+    Parameters
+    ----------
+    start, days, events_per_day, bookmakers, interval_minutes, seed, max_rows
+        As in :func:`iter_sample`.
+    in_play_minutes, missing_snapshot_rate, suspended_outcome_rate
+        As in :func:`iter_sample`.
+
+    Returns
+    -------
+    pl.DataFrame
+        The columns of :data:`SAMPLE_SCHEMA`.
+
+    Examples
+    --------
+    >>> from datetime import UTC, datetime
+    >>> df = generate_sample(start=datetime(2026, 11, 1, tzinfo=UTC), days=1, events_per_day=2)
+    >>> bool((df["odds"] > 1).all()), bool((df["captured_at"] <= df["kickoff"]).all())
+    (True, True)
+    >>> generate_sample(start=datetime(2026, 11, 1), days=1)
+    Traceback (most recent call last):
+    ...
+    oddskit.errors.ConfigurationError: `start` is a naive datetime (2026-11-01 00:00:00); ...
     """
     chunks = list(
         iter_sample(
@@ -341,7 +376,7 @@ def write_sample(
     start: datetime | None = None,
     days: int = 3,
     events_per_day: int = 100,
-    bookmakers: Sequence[str] = DEFAULT_BOOKMAKERS,
+    bookmakers: str | Sequence[str] = DEFAULT_BOOKMAKERS,
     interval_minutes: float = 5,
     seed: int = 0,
     in_play_minutes: float = 0,
@@ -350,23 +385,39 @@ def write_sample(
 ) -> SampleSummary:
     """Stream the sample to a CSV or Parquet file, chunk by chunk, in bounded memory.
 
-    ``format`` defaults from the suffix (``.csv``, ``.parquet``/``.pq``). Without
-    ``rows`` the file holds ``days`` days; with ``rows`` it holds exactly that many rows
-    (more days are generated as needed; ``days`` then only sets the default ``start``,
-    so a large ``rows`` with the default ``start`` runs past the present).
     CSV timestamps are ISO 8601 with offset (``2026-11-29T10:05:00.123456+00:00``). The
     file is written under a temporary name and renamed when complete.
 
-    Examples:
-        >>> import tempfile
-        >>> from datetime import UTC, datetime
-        >>> from pathlib import Path
-        >>> target = Path(tempfile.mkdtemp()) / "odds.parquet"
-        >>> summary = write_sample(
-        ...     target, rows=5_000, start=datetime(2026, 11, 1, tzinfo=UTC)
-        ... )
-        >>> summary.rows, pl.read_parquet(target).height
-        (5000, 5000)
+    Parameters
+    ----------
+    path
+        The file to write (its folder must exist).
+    rows
+        Write exactly this many rows (more days are generated as needed; ``days``
+        then only sets the default ``start``, so a large ``rows`` with the default
+        ``start`` runs past the present). Default: ``days`` days.
+    format
+        ``"csv"`` or ``"parquet"``; default: from the suffix (``.csv``,
+        ``.parquet``/``.pq``).
+    start, days, events_per_day, bookmakers, interval_minutes, seed
+        As in :func:`iter_sample`.
+    in_play_minutes, missing_snapshot_rate, suspended_outcome_rate
+        As in :func:`iter_sample`.
+
+    Returns
+    -------
+    SampleSummary
+        What was written: path, rows, matches, bookmakers, time span, seconds.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from datetime import UTC, datetime
+    >>> from pathlib import Path
+    >>> target = Path(tempfile.mkdtemp()) / "odds.parquet"
+    >>> summary = write_sample(target, rows=5_000, start=datetime(2026, 11, 1, tzinfo=UTC))
+    >>> summary.rows, pl.read_parquet(target).height
+    (5000, 5000)
     """
     target = Path(path)
     if format is None:
