@@ -264,19 +264,8 @@ def consensus_line(
         Margin-removal method (one of :data:`oddskit.margins.METHODS`).
     bookmakers
         Only these bookmakers (a name or a list of names); default: all.
-    as_of
-        Compare each bookmaker's latest snapshot at or before this (timezone-aware)
-        instant; default: its latest one. Called ``at`` before 0.2.
-    aligned
-        The frame is already on a common grid (:func:`~oddskit.alignment.align_bookmakers`): compare
-        instant by instant instead of on the board.
-    lookback
-        Drop a board snapshot older than this before ``as_of`` (or before the
-        market's latest capture); ``"2h"`` or a timedelta. Called ``max_age`` before 0.2.
-    market_keys
-        Columns that identify one market of one event (see
-        :mod:`oddskit.odds_frames`); default: those of ``event_id, market, line`` in
-        the frame. Called ``by`` before 0.2.
+    as_of, aligned, lookback, market_keys
+        As in :func:`best_prices` (called ``at``, ``max_age`` and ``by`` before 0.2).
 
     Returns
     -------
@@ -335,19 +324,8 @@ def find_arbitrage(
         Long odds frame.
     stake
         Total stake spread over the outcomes (> 0).
-    as_of
-        Compare each bookmaker's latest snapshot at or before this (timezone-aware)
-        instant; default: its latest one. Called ``at`` before 0.2.
-    aligned
-        The frame is already on a common grid (:func:`~oddskit.alignment.align_bookmakers`): compare
-        instant by instant instead of on the board.
-    lookback
-        Drop a board snapshot older than this before ``as_of`` (or before the
-        market's latest capture); ``"2h"`` or a timedelta. Called ``max_age`` before 0.2.
-    market_keys
-        Columns that identify one market of one event (see
-        :mod:`oddskit.odds_frames`); default: those of ``event_id, market, line`` in
-        the frame. Called ``by`` before 0.2.
+    as_of, aligned, lookback, market_keys
+        As in :func:`best_prices` (called ``at``, ``max_age`` and ``by`` before 0.2).
 
     Returns
     -------

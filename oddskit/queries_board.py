@@ -295,16 +295,8 @@ def fetch_closing_odds(
 
     Parameters
     ----------
-    db
-        The database.
-    event_ids
-        An event id or a list of ids.
-    bookmakers
-        A bookmaker or a list of bookmakers.
-    markets
-        Only these markets' prices of the chosen snapshot.
-    kickoff_since, kickoff_until
-        Only events kicking off in ``[kickoff_since, kickoff_until)``.
+    db, event_ids, bookmakers, markets, kickoff_since, kickoff_until
+        As in :func:`fetch_opening_odds`.
 
     Returns
     -------
