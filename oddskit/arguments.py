@@ -40,6 +40,7 @@ from oddskit.errors import ConfigurationError
 __all__ = [
     "aware_datetime",
     "choice",
+    "columns",
     "deprecated",
     "duration",
     "integer",
@@ -236,6 +237,28 @@ def texts(value: object, name: str) -> list[str] | None:
             )
         text(item, name)
     return items
+
+
+def columns(value: object, name: str, available: Sequence[str]) -> list[str]:
+    """Column names (one or a list) that must all be among ``available``.
+
+    Examples
+    --------
+    >>> columns("market", "market_keys", ["event_id", "market"])
+    ['market']
+    >>> columns(["event_id", "lines"], "market_keys", ["event_id", "market"])
+    Traceback (most recent call last):
+    ...
+    oddskit.errors.ConfigurationError: `market_keys` names column(s) ['lines'] that the frame ...
+    """
+    keys = texts(value, name) or []
+    missing = [k for k in keys if k not in available]
+    if missing:
+        raise ConfigurationError(
+            f"`{name}` names column(s) {missing} that the frame does not have; "
+            f"available columns are {list(available)}"
+        )
+    return keys
 
 
 # --- numbers ----------------------------------------------------------------------------------

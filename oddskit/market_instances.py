@@ -27,6 +27,7 @@ from typing import Final
 import numpy as np
 import polars as pl
 
+from oddskit.arguments import columns
 from oddskit.errors import ConfigurationError, ValidationError
 from oddskit.markets import EXCLUSIVE_MARKETS, MARKET_INSTANCE_KEYS, MARKET_OUTCOMES
 
@@ -144,13 +145,7 @@ def instance_keys_of(frame: pl.DataFrame, instance_keys: str | Sequence[str] | N
     """The instance key columns: ``instance_keys`` checked, or the default ones present."""
     if instance_keys is None:
         return [k for k in MARKET_INSTANCE_KEYS if k in frame.columns]
-    keys = [instance_keys] if isinstance(instance_keys, str) else list(instance_keys)
-    missing = [k for k in keys if k not in frame.columns]
-    if missing:
-        raise ConfigurationError(
-            f"`instance_keys` names column(s) {missing} that the frame does not have; "
-            f"available columns are {frame.columns}"
-        )
+    keys = columns(instance_keys, "instance_keys", frame.columns)
     if "odds" in keys or "outcome" in keys:
         raise ConfigurationError("`instance_keys` must not contain 'odds' or 'outcome'")
     return keys

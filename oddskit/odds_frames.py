@@ -34,6 +34,7 @@ from typing import Final
 
 import polars as pl
 
+from oddskit.arguments import columns
 from oddskit.errors import ConfigurationError, ValidationError
 from oddskit.odds_formats import check_decimal_odds
 
@@ -109,13 +110,7 @@ def market_keys_of(frame: pl.DataFrame, market_keys: str | Sequence[str] | None)
                 "or pass market_keys=[...] with the columns that identify an event's market"
             )
         return [k for k in DEFAULT_MARKET_KEYS if k in frame.columns]
-    keys = [market_keys] if isinstance(market_keys, str) else list(market_keys)
-    missing = [k for k in keys if k not in frame.columns]
-    if missing:
-        raise ConfigurationError(
-            f"`market_keys` names column(s) {missing} that the frame does not have; "
-            f"available columns are {frame.columns}"
-        )
+    keys = columns(market_keys, "market_keys", frame.columns)
     reserved = sorted(set(keys) & RESERVED)
     if reserved:
         raise ConfigurationError(
