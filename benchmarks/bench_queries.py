@@ -417,21 +417,27 @@ class Runner:
 
 
 def captured_sql(call: Callable[[], Any]) -> tuple[str, list[Any]]:
-    """Run a helper once with ``oddskit.queries._run`` wrapped; return the SQL it executed."""
-    import oddskit.queries as q
+    """Run a helper once with ``run_query`` wrapped; return the SQL it executed."""
+    import oddskit.queries
+    import oddskit.queries_board
+    import oddskit.queries_quality
+    import oddskit.query_builder
 
+    modules = (oddskit.queries, oddskit.queries_board, oddskit.queries_quality)
     seen: list[Any] = []
-    original = q._run
+    original = oddskit.query_builder.run_query
 
     def spy(db: Any, query: Any, schema: Any, what: str) -> Any:
         seen.append(query)
         return original(db, query, schema, what)
 
-    q._run = spy  # type: ignore[assignment]
+    for module in modules:
+        module.run_query = spy  # type: ignore[attr-defined]
     try:
         call()
     finally:
-        q._run = original  # type: ignore[assignment]
+        for module in modules:
+            module.run_query = original  # type: ignore[attr-defined]
     return seen[0].sql, list(seen[0].values)
 
 
@@ -478,6 +484,7 @@ def connect_times(url: str, settings: tuple[str, ...], repeat: int) -> dict[str,
 def cases(url: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Each query × window: the helper call and the query object of its exact SQL."""
     import oddskit.queries as q
+    import oddskit.queries_board as qb
 
     with autocommit(url) as conn:
         newest = conn.execute("SELECT max(captured_at) FROM odds_snapshots").fetchone()[0]
@@ -514,14 +521,14 @@ def cases(url: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
                 "helper": lambda db, lb=lookback: q.fetch_latest_odds(
                     db, as_of=newest, lookback=lb
                 ),
-                "sql": q._latest_sql(as_of=newest, since=since),
+                "sql": qb._latest_sql(as_of=newest, since=since),
                 "interactive": True,
             },
             {
                 "query": "fetch_closing_odds (all events)",
                 "window": window,
                 "helper": lambda db, s=since: q.fetch_closing_odds(db, kickoff_since=s),
-                "sql": q._edge_sql(closing=True, kickoff_since=since),
+                "sql": qb._edge_sql(closing=True, kickoff_since=since),
                 "interactive": False,
             },
             {

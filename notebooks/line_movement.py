@@ -41,7 +41,7 @@ from oddskit.movement import (
     lead_lag_summary,
     summarise_movement,
 )
-from oddskit.plots import bookmaker_colors, plot_line_movement, plot_vs_market
+from oddskit.plots import bookmaker_colors, plot_line_movement, plot_vs_market_over_time
 
 db = open_demo_database(days=2, events_per_day=30)
 
@@ -190,7 +190,7 @@ steam.group_by("first_mover").len().sort("len", descending=True)
 # how often it followed (`share_followed`) and how late (`median_lag`).
 
 # %%
-pairs = lead_lag(history, leader="Pinnacle", follower=None, threshold=0.01, max_lag="1h")
+pairs = lead_lag(history, leader="Pinnacle", follower=None, min_move=0.01, max_lag="1h")
 lead_lag_summary(pairs).with_columns(
     (pl.col("median_lag", "mean_lag").dt.total_seconds() / 60).round(1).name.suffix("_minutes")
 ).drop("median_lag", "mean_lag")
@@ -228,7 +228,9 @@ fig
 # has not yet followed a move.
 
 # %% tags=["chart"]
-fig = plot_vs_market(history, bookmaker="betPawa", event_id=biggest["event_id"], market="1x2")
+fig = plot_vs_market_over_time(
+    history, event_id=biggest["event_id"], bookmaker="betPawa", market="1x2"
+)
 fig
 
 # %% [markdown]

@@ -84,7 +84,7 @@ instances.head()
 
 # %%
 (
-    instances.filter(pl.col("is_complete"))
+    instances.filter(~pl.col("incomplete"))
     .group_by("bookmaker", "market")
     .agg((100 * pl.col("overround").mean()).round(2).alias("overround_pct"))
     .pivot(on="market", index="bookmaker", values="overround_pct")
@@ -124,7 +124,7 @@ history = oddskit.fetch_odds_history(db, markets="1x2", since=since, until=now).
 )
 margins = (
     compute_overround(history)
-    .filter(pl.col("is_complete"))
+    .filter(~pl.col("incomplete"))
     .join(events.select("event_id", "kickoff"), on="event_id")
     .with_columns(
         ((pl.col("kickoff") - pl.col("captured_at")).dt.total_minutes() / 60)
@@ -188,7 +188,7 @@ fig
 
 # %%
 one_x_two = closing.filter(pl.col("market") == "1x2")
-complete = compute_overround(one_x_two).filter(pl.col("is_complete"))
+complete = compute_overround(one_x_two).filter(~pl.col("incomplete"))
 pick = complete.filter(pl.col("bookmaker") == "betPawa").row(0, named=True)
 instance = one_x_two.filter(
     (pl.col("event_id") == pick["event_id"]) & (pl.col("bookmaker") == pick["bookmaker"])

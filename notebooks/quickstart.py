@@ -102,7 +102,7 @@ oddskit.fetch_load_runs(db, limit=3, kind="load").select(
 # The `fetch_*` helpers return Polars frames with one shared vocabulary (`event_id`,
 # `bookmaker`, `captured_at`, `market`, `line`, `outcome`, `odds`, all times in UTC).
 #
-# `fetch_events` lists matches (filters: sport, tournament, country, team, kickoff
+# `fetch_events` lists matches (filters: sports, tournaments, countries, team, kickoff
 # window). The database may hold other data too, so we keep the matches of our file.
 
 # %%

@@ -38,6 +38,7 @@ from sqlalchemy.engine import URL
 from oddskit.errors import ConfigurationError, DatabaseError
 
 if TYPE_CHECKING:
+    import polars as pl
     from adbc_driver_manager.dbapi import Connection as AdbcConnection
 
 log = logging.getLogger("oddskit")
@@ -460,6 +461,53 @@ class Database:
         message = " ".join(str(detail).split())
         return DatabaseError(self.mask(f"{what}: {message}"))
 
+    def read(self, sql: str, /, **params: Any) -> pl.DataFrame:
+        """Run your own query with bound ``:name`` parameters; the result as Polars.
+
+        Each ``:name`` in ``sql`` becomes a placeholder and its value is sent apart
+        from the SQL text (typed from its Python type), so a value can never change
+        the statement. The query runs over ADBC on the read connection the query
+        helpers share (:meth:`adbc_reader`: autocommit, UTC); the result comes back as
+        Arrow, so columns keep their types (NUMERIC arrives as text, as in ADBC).
+
+        Parameters
+        ----------
+        sql
+            One SQL statement with ``:name`` placeholders. Write
+            ``CAST(:name AS type)`` rather than ``:name::type`` (which is not a
+            placeholder), and ``\\:`` for a literal colon.
+        **params
+            The value of each placeholder: a number, string, bool, date,
+            timezone-aware datetime, Decimal, ``None``, or a list of one of these
+            (for ``= ANY(:name)``).
+
+        Returns
+        -------
+        pl.DataFrame
+            The rows of the result.
+
+        Examples
+        --------
+        >>> db.read(
+        ...     "SELECT name FROM bookmakers WHERE name = ANY(:names) ORDER BY name",
+        ...     names=["Pinnacle", "betPawa", "nobody"],
+        ... )["name"].to_list()
+        ['Pinnacle', 'betPawa']
+        >>> from datetime import date
+        >>> db.read("SELECT CAST(:day AS date) + 1 AS next_day", day=date(2026, 11, 28))
+        shape: (1, 1)
+        ┌────────────┐
+        │ next_day   │
+        │ ---        │
+        │ date       │
+        ╞════════════╡
+        │ 2026-11-29 │
+        └────────────┘
+        """
+        from oddskit.query_builder import read_sql
+
+        return read_sql(self, sql, params)
+
     def _open_adbc(
         self, *, autocommit: bool = False, settings: tuple[str, ...] = ()
     ) -> AdbcConnection:
@@ -489,8 +537,10 @@ class Database:
         file. For read-only queries use :meth:`adbc_reader`, which is opened once.
 
         Example:
-            >>> with connect() as db, db.adbc() as conn:  # doctest: +SKIP
-            ...     conn.cursor().execute("SELECT 1")
+            >>> with connect() as db, db.adbc() as conn, conn.cursor() as cursor:
+            ...     _ = cursor.execute("SELECT 1 AS one")
+            ...     cursor.fetchone()
+            (1,)
         """
         conn = self._open_adbc()
         try:
@@ -514,8 +564,10 @@ class Database:
         instead; after an error it is closed and the next call opens a new one.
 
         Example:
-            >>> with connect() as db, db.adbc_reader() as conn:  # doctest: +SKIP
-            ...     conn.cursor().execute("SELECT 1")
+            >>> with connect() as db, db.adbc_reader() as conn, conn.cursor() as cursor:
+            ...     _ = cursor.execute("SELECT current_setting('TimeZone')")
+            ...     cursor.fetchone()
+            ('UTC',)
         """
         if not self._reader_lock.acquire(blocking=False):
             conn = self._open_adbc(autocommit=True, settings=READER_SETTINGS)

@@ -6,11 +6,16 @@ recent odds (:func:`ensure_demo_data`: a Parquet file loaded through the real
 loader), analyses the data (margins, biggest movers, coverage) and writes a
 self-contained HTML report (:mod:`oddskit.report`). Every step is timed.
 
-Example:
-    >>> from oddskit.demo import run_demo
-    >>> summary = run_demo(days=1, events_per_day=20)  # doctest: +SKIP
-    >>> print(summary.timings_text)  # doctest: +SKIP
-    connect 0.4 s, migrate 0.3 s, generate 0.9 s, load 7.9 s, analyse 1.2 s, report 0.8 s, ...
+Examples
+--------
+>>> import tempfile
+>>> from pathlib import Path
+>>> from oddskit.demo import run_demo
+>>> summary = run_demo(days=3650, output=Path(tempfile.mkdtemp()) / "demo.html", echo=None)
+>>> summary.seeded, summary.report.name  # the database already held odds of those days
+(False, 'demo.html')
+>>> print(summary.timings_text)
+connect ... s, migrate ... s, analyse ... s, report ... s, total ... s
 """
 
 from __future__ import annotations
@@ -48,7 +53,13 @@ Echo = Callable[[str], object]
 
 
 def has_recent_data(db: Database, *, days: float) -> bool:
-    """Whether ``db`` holds an odds snapshot captured in the last ``days`` days."""
+    """Whether ``db`` holds an odds snapshot captured in the last ``days`` days.
+
+    Examples
+    --------
+    >>> has_recent_data(db, days=3650), has_recent_data(db, days=0)
+    (True, False)
+    """
     since = datetime.now(UTC) - timedelta(days=days)
     with db.engine.connect() as conn:
         return bool(
@@ -82,15 +93,31 @@ def ensure_demo_data(
 
     The sample (:func:`oddskit.sample.write_sample`: all four bookmakers, a snapshot
     every 5 minutes, ``days`` days of matches ending now) is written as Parquet to a
-    temporary folder and loaded with :func:`oddskit.load`; returns its report, or
-    ``None`` when the database already had recent data. The schema must exist
+    temporary folder and loaded with :func:`oddskit.load`. The schema must exist
     (:func:`oddskit.migrate`). Loading the same sample again adds nothing.
 
-    Example:
-        >>> import oddskit
-        >>> db = oddskit.connect()  # doctest: +SKIP
-        >>> oddskit.migrate(db)  # doctest: +SKIP
-        >>> report = ensure_demo_data(db, days=1, events_per_day=10)  # doctest: +SKIP
+    Parameters
+    ----------
+    db
+        The database.
+    days
+        Days of sample odds, ending now (and how recent existing odds must be).
+    events_per_day
+        Matches per day.
+    seed
+        Random seed of the sample.
+    progress
+        Show the loader's progress bar; default: when stderr is a terminal.
+
+    Returns
+    -------
+    LoadReport | None
+        The load's report, or ``None`` when the database already had recent data.
+
+    Examples
+    --------
+    >>> ensure_demo_data(db, days=3650) is None  # odds of the last ten years are there
+    True
     """
     if has_recent_data(db, days=days):
         return None
@@ -115,10 +142,26 @@ def open_demo_database(
     :func:`ensure_demo_data`; says through ``echo`` which database it is and whether
     sample data was loaded.
 
-    Example:
-        >>> db = open_demo_database(days=2, events_per_day=30)  # doctest: +SKIP
-        postgresql://postgres@.../oddskit (embedded local server)
-        Seeded with sample data: 125,664 rows read, 125,664 new, 0 already present
+    Parameters
+    ----------
+    url
+        A database URL; default: oddskit's resolution order.
+    days, events_per_day
+        Size of the sample odds loaded into a database without recent odds.
+    echo
+        Receives the messages (default: ``print``).
+
+    Returns
+    -------
+    Database
+        The open database (close it when done).
+
+    Examples
+    --------
+    >>> demo_db = open_demo_database(days=3650)
+    postgresql://... (from ODDSKIT_DATABASE_URL)
+    The database already holds recent odds; nothing generated.
+    >>> demo_db.close()
     """
     db = connect(url)
     echo(db.description)
@@ -204,10 +247,33 @@ def run_demo(
 ) -> DemoSummary:
     """Connect, migrate, seed when empty, analyse, write the HTML report; time each step.
 
-    ``url`` follows oddskit's resolution order (argument, ``ODDSKIT_DATABASE_URL``,
-    ``DATABASE_URL``, else the embedded local server). ``echo`` receives one line per
-    step (``None`` for silence); ``progress`` is the loader's progress bar (default:
-    when stderr is a terminal). The report covers the last ``days`` days of captures.
+    Parameters
+    ----------
+    url
+        A database URL; default: oddskit's resolution order (``ODDSKIT_DATABASE_URL``,
+        ``DATABASE_URL``, else the embedded local server).
+    days
+        Days of sample odds (ending now) to generate when the database has none that
+        recent; the report covers the last ``days`` days of captures.
+    events_per_day
+        Matches per day of the sample.
+    seed
+        Random seed of the sample.
+    output
+        Where to write the HTML report.
+    progress
+        The loader's progress bar; default: when stderr is a terminal.
+    echo
+        Receives one line per step; ``None`` for silence.
+
+    Returns
+    -------
+    DemoSummary
+        What was done and found; ``str()`` gives the text summary.
+
+    Examples
+    --------
+    See the module docstring.
     """
     say: Echo = echo or (lambda _line: None)
     timings: dict[str, float] = {}
@@ -246,7 +312,7 @@ def run_demo(
                 lap("load")
                 say(str(report).replace(str(sample.path), "sample"))
         say("Analysing …")
-        data = collect_report_data(db, days=days)
+        data = collect_report_data(db, lookback=timedelta(days=days))
         lap("analyse")
         path = write_report(db, output, data=data, title="oddskit demo report")
         lap("report")

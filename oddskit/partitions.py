@@ -48,6 +48,7 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from psycopg import sql
 
+from oddskit.arguments import require_aware  # its home now; re-exported for older imports
 from oddskit.connection import Database
 from oddskit.errors import ConfigurationError, ConfirmationRequired, PartitionError
 from oddskit.models import PARTITIONED_TABLES
@@ -138,23 +139,6 @@ def day_bounds(moment: datetime) -> tuple[datetime, datetime]:
     """Return the UTC midnights around ``moment``: the bounds of its daily partition."""
     lower = datetime.combine(utc_day(moment), datetime.min.time(), tzinfo=UTC)
     return lower, lower + timedelta(days=1)
-
-
-def require_aware(value: datetime, name: str) -> datetime:
-    """Return ``value`` if it carries a time zone, else raise a helpful error.
-
-    Example:
-        >>> require_aware(datetime(2026, 1, 1), "since")
-        Traceback (most recent call last):
-        ...
-        oddskit.errors.ConfigurationError: `since` is a naive datetime (2026-01-01 00:00:00); ...
-    """
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ConfigurationError(
-            f"`{name}` is a naive datetime ({value}); oddskit needs timezone-aware times. "
-            f"Use e.g. datetime(..., tzinfo=timezone.utc) or value.replace(tzinfo=timezone.utc)."
-        )
-    return value
 
 
 def partition_name(parent: str, day: date) -> str:

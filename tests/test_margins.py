@@ -505,11 +505,11 @@ def test_polars_keys_group_instances() -> None:
     overround = compute_overround(frame)
     assert overround.height == 4
     assert overround.columns[:5] == ["event_id", "bookmaker", "captured_at", "market", "line"]
-    by_line = compute_overround(frame, by=["bookmaker", "market", "line"])
+    by_line = compute_overround(frame, instance_keys=["bookmaker", "market", "line"])
     assert by_line["n_outcomes"].to_list() == [3, 3, 2, 2]
     # Keys that do not identify instances put an outcome twice in one group: an error.
     with pytest.raises(ValidationError, match="do not identify instances"):
-        compute_overround(frame, by=["bookmaker"])
+        compute_overround(frame, instance_keys=["bookmaker"])
 
 
 # --------------------------------------------------------------------------------------
@@ -537,7 +537,7 @@ def test_incomplete_instances_are_flagged_not_raised() -> None:
         assert bad["overround"].null_count() == bad.height
         assert not out["not_converged"].any()
     summary = compute_overround(frame)
-    assert summary["is_complete"].to_list() == [True, False, False, False]
+    assert summary["incomplete"].to_list() == [False, True, True, True]
     assert summary["n_outcomes"].to_list() == [3, 2, 2, 1]
 
 
@@ -562,7 +562,7 @@ def test_under_round_books_are_normalised_and_flagged() -> None:
         assert not out["not_converged"].any()
         sums = out.group_by("event_id").agg(pl.col("fair_prob").sum())["fair_prob"]
         np.testing.assert_allclose(sums.to_numpy(), 1.0, atol=1e-12)
-    assert compute_overround(frame)["is_under_round"].to_list() == [True, True, False]
+    assert compute_overround(frame)["under_round"].to_list() == [True, True, False]
 
 
 def test_double_chance_is_excluded_with_a_flag() -> None:
@@ -580,7 +580,7 @@ def test_double_chance_is_excluded_with_a_flag() -> None:
     booksum = 1 / 1.25 + 1 / 1.30 + 1 / 1.60
     np.testing.assert_allclose(out["overround"][0], booksum - 2)
     summary = compute_overround(frame)
-    assert summary["is_complete"][0]
+    assert not summary["incomplete"][0]
     np.testing.assert_allclose(summary["overround"][0], booksum - 2)
 
 
@@ -601,8 +601,8 @@ def test_argument_errors() -> None:
         ConfigurationError, match=r"`method` must be one of \{.*\}, got 'logarithmic'"
     ):
         remove_margin(frame, method="logarithmic")
-    with pytest.raises(ConfigurationError, match="`by` names column"):
-        remove_margin(frame, by=["bookmaker"])
+    with pytest.raises(ConfigurationError, match="`instance_keys` names column"):
+        remove_margin(frame, instance_keys=["bookmaker"])
     with pytest.raises(ConfigurationError, match="`tol`"):
         remove_margin(frame, tol=0)
     with pytest.raises(ConfigurationError, match="`max_iter`"):
@@ -754,7 +754,7 @@ def test_row_order_does_not_matter(method: str) -> None:
 
 
 def test_grouping_paths_agree() -> None:
-    from oddskit.margins import _group_by_polars, _group_rows
+    from oddskit.market_instances import _group_by_polars, _group_rows
 
     frame = layout_frame().drop("i")
     keys = ["event_id", "bookmaker", "market", "line"]

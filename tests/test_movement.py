@@ -206,13 +206,13 @@ def test_best_prices_board_respects_at_and_suspensions() -> None:
     ]
     assert home["pct_from_best"][0] == pytest.approx(1 - 2.2 / 3.0)
     # At minute 15, B's 3.0 (captured at 20) is not known yet.
-    earlier = best_prices(frame, at=at(15)).filter(pl.col("outcome") == "home")
+    earlier = best_prices(frame, as_of=at(15)).filter(pl.col("outcome") == "home")
     assert earlier.select("bookmaker", "odds", "best_bookmaker").rows() == [
         ("A", 2.2, "A"),
         ("B", 2.1, "A"),
     ]
-    # max_age drops A's price, 10 minutes older than the market's latest capture.
-    fresh = best_prices(frame, max_age=timedelta(minutes=5))
+    # lookback drops A's price, 10 minutes older than the market's latest capture.
+    fresh = best_prices(frame, lookback=timedelta(minutes=5))
     assert set(fresh["bookmaker"]) == {"B"}
 
 
@@ -325,6 +325,11 @@ def test_alignment_never_uses_a_later_price() -> None:
     ]
     stale = align_bookmakers(frame, every="5m", tolerance="2m")
     assert stale.filter(pl.col("captured_at") == at(5))["bookmaker"].to_list() == ["B"]
+    # [since, until): the instant at `until` is not on the grid.
+    window = align_bookmakers(frame, every="5m", since=at(0), until=at(5))
+    assert window["captured_at"].unique().to_list() == [at(0)]
+    to_10 = align_bookmakers(frame, every="5m", since=at(0), until=at(10))
+    assert to_10["captured_at"].unique().sort().to_list() == [at(0), at(5)]
 
 
 # --------------------------------------------------------------------------------------
@@ -334,8 +339,8 @@ def test_alignment_never_uses_a_later_price() -> None:
 
 def test_arguments_are_validated() -> None:
     frame = timeline(shortening(1, "A", 0))
-    with pytest.raises(ConfigurationError, match=r"tzinfo=UTC"):
-        best_prices(frame, at=datetime(2026, 5, 1, 12))
+    with pytest.raises(ConfigurationError, match=r"`as_of` is a naive datetime"):
+        best_prices(frame, as_of=datetime(2026, 5, 1, 12))
     with pytest.raises(ConfigurationError, match=r"`method` must be one of \{.*\}, got 'vig'"):
         consensus_line(frame, method="vig")
     with pytest.raises(ConfigurationError, match=r"`how` must be one of"):
@@ -347,12 +352,12 @@ def test_arguments_are_validated() -> None:
     with pytest.raises(ConfigurationError, match=r"`follower`"):
         lead_lag(frame, follower="Nobody")
     with pytest.raises(ConfigurationError, match=r"must not contain \['bookmaker'\]"):
-        summarise_movement(frame, by=["event_id", "bookmaker"])
+        summarise_movement(frame, market_keys=["event_id", "bookmaker"])
     with pytest.raises(ValidationError, match=r"replace_time_zone"):
         summarise_movement(frame.with_columns(pl.col("captured_at").dt.replace_time_zone(None)))
     with pytest.raises(ValidationError, match=r"event_id"):
         summarise_movement(frame.drop("event_id"))
-    assert summarise_movement(frame.drop("event_id"), by="market").height == 1
+    assert summarise_movement(frame.drop("event_id"), market_keys="market").height == 1
 
 
 # --------------------------------------------------------------------------------------

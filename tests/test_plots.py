@@ -24,6 +24,7 @@ from oddskit.plots import (
     plot_margin_heatmap,
     plot_margin_over_time,
     plot_vs_market,
+    plot_vs_market_over_time,
 )
 from oddskit.sample import generate_sample
 
@@ -162,7 +163,7 @@ def test_bookmaker_colors_fixed_stable_and_distinct() -> None:
 def test_bookmaker_colors_value_is_pinned() -> None:
     import hashlib
 
-    from oddskit.plots import _PALETTE
+    from oddskit.plots_common import _PALETTE
 
     digest = hashlib.blake2b(b"betway", digest_size=8).digest()
     assert (
@@ -171,10 +172,10 @@ def test_bookmaker_colors_value_is_pinned() -> None:
     )
 
 
-@pytest.mark.parametrize("bad", ["betPawa", [1, 2]])
-def test_bookmaker_colors_rejects_bad_input(bad: object) -> None:
-    with pytest.raises(ConfigurationError, match="bookmaker"):
-        bookmaker_colors(bad)  # type: ignore[arg-type]
+def test_bookmaker_colors_takes_one_name_or_a_list_of_names() -> None:
+    assert bookmaker_colors("betPawa") == {"betPawa": "#2CA02C"}
+    with pytest.raises(ConfigurationError, match="`bookmakers` must be a string or a sequence"):
+        bookmaker_colors([1, 2])  # type: ignore[list-item]
 
 
 # --------------------------------------------------------------------------------------
@@ -239,7 +240,7 @@ def test_line_movement_sample(sample: pl.DataFrame, event: int) -> None:
 
 def test_line_movement_options(tiny: pl.DataFrame) -> None:
     fig = plot_line_movement(
-        tiny, event_id=7, market="1x2", outcome="draw", kickoff=at(30), title="Draw"
+        tiny, event_id=7, market="1x2", outcomes="draw", kickoff=at(30), title="Draw"
     )
     assert fig.layout.title.text == "Draw"
     assert {t.hovertemplate.split("<br>")[1] for t in fig.data} == {"Outcome: draw"}
@@ -255,7 +256,7 @@ def test_line_movement_null_odds_break_the_line(tiny: pl.DataFrame) -> None:
         .then(None)
         .otherwise(pl.col("odds"))
     )
-    fig = plot_line_movement(suspended, event_id=7, market="1x2", outcome="home")
+    fig = plot_line_movement(suspended, event_id=7, market="1x2", outcomes="home")
     assert fig.data[0].connectgaps is False
     values = list(fig.data[0].y)
     assert values[0] == 2.0 and np.isnan(values[1]) and values[2] == 1.9
@@ -266,7 +267,7 @@ def test_line_movement_null_odds_break_the_line(tiny: pl.DataFrame) -> None:
     [
         ({"event_id": 99, "market": "1x2"}, r"event_id 99 is not in the frame.*\[7\]"),
         ({"event_id": 7, "market": "btts"}, r"market 'btts' is not in event 7.*\['1x2'\]"),
-        ({"event_id": 7, "market": "1x2", "outcome": "over"}, r"outcomes \['home', 'draw'"),
+        ({"event_id": 7, "market": "1x2", "outcomes": "over"}, r"outcomes \['home', 'draw'"),
         ({"event_id": 7, "market": "1x2", "line": 2.5}, "has no line"),
         ({"event_id": 7, "market": "1x2", "kickoff": datetime(2026, 5, 1)}, "timezone-aware"),
     ],
@@ -429,7 +430,7 @@ def test_margin_heatmap_gap_for_unpriced_market(tiny: pl.DataFrame) -> None:
 
 
 def test_vs_market_event_tiny(tiny: pl.DataFrame) -> None:
-    fig = plot_vs_market(tiny, bookmaker="A", event_id=7, market="1x2", every="5m")
+    fig = plot_vs_market_over_time(tiny, bookmaker="A", event_id=7, market="1x2", every="5m")
     check_common(fig, x_title="Time (UTC), 5m grid", y_title="Decimal odds")
     assert len(fig.data) == 9  # 3 outcomes × (best, fair, bookmaker)
     assert {t.line.shape for t in fig.data} == {"hv"}
@@ -457,7 +458,7 @@ def test_vs_market_event_tiny(tiny: pl.DataFrame) -> None:
 
 
 def test_vs_market_event_exclude_self(tiny: pl.DataFrame) -> None:
-    fig = plot_vs_market(tiny, bookmaker="A", event_id=7, exclude_self=True, every="5m")
+    fig = plot_vs_market_over_time(tiny, bookmaker="A", event_id=7, exclude_self=True, every="5m")
     home_best = fig.data[0]
     # Only B is the market: nothing before B's first price at +5 min.
     assert list(home_best.y) == [2.05, 2.05, 2.02, 2.02]
@@ -523,17 +524,28 @@ def test_vs_market_summary_exclude_self_can_beat_the_market(sample: pl.DataFrame
     [
         ({"bookmaker": "Nobody"}, r"bookmaker 'Nobody' does not price.*'Bet9ja'"),
         ({"market": "corners"}, r"market 'corners' is not in the frame.*'1x2'"),
-        ({"event_id": -1}, r"event_id -1 is not in the frame; it has 10 event\(s\)"),
-        ({"event_id": 1, "at": T0}, "`at` and `max_age` apply to the summary"),
-        ({"kickoff": T0}, "`kickoff` applies only with `event_id`"),
         ({"method": "nope"}, "`method` must be one of"),
-        ({"event_id": 1, "market": "asian_handicap"}, "pass line="),
-        ({"event_id": 1, "every": "five minutes"}, "every"),
+        ({"as_of": datetime(2026, 5, 1)}, "`as_of` is a naive datetime"),
     ],
 )
 def test_vs_market_errors(sample: pl.DataFrame, kwargs: dict, message: str) -> None:
     with pytest.raises(ConfigurationError, match=message):
         plot_vs_market(sample, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"event_id": -1}, r"event_id -1 is not in the frame; it has 10 event\(s\)"),
+        ({"event_id": 1, "bookmaker": "Nobody"}, r"bookmaker 'Nobody' does not price"),
+        ({"event_id": 1, "method": "nope"}, "`method` must be one of"),
+        ({"event_id": 1, "market": "asian_handicap"}, "pass line="),
+        ({"event_id": 1, "every": "five minutes"}, "every"),
+    ],
+)
+def test_vs_market_over_time_errors(sample: pl.DataFrame, kwargs: dict, message: str) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        plot_vs_market_over_time(sample, **kwargs)
 
 
 def test_vs_market_alone_has_no_market(tiny: pl.DataFrame) -> None:
@@ -551,7 +563,7 @@ CHARTS: dict[str, Callable[[pl.DataFrame, int], go.Figure]] = {
     "margin_distribution": lambda f, e: plot_margin_distribution(f),
     "margin_violin": lambda f, e: plot_margin_distribution(f, kind="violin", markets="btts"),
     "margin_heatmap": lambda f, e: plot_margin_heatmap(f),
-    "vs_market_event": lambda f, e: plot_vs_market(f, event_id=e),
+    "vs_market_event": lambda f, e: plot_vs_market_over_time(f, event_id=e),
     "vs_market_summary": lambda f, e: plot_vs_market(f),
 }
 

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from psycopg import sql as psql
 from sqlalchemy.engine import make_url
 
-from oddskit import queries
+from oddskit import queries, queries_board
 from oddskit.connection import Database
 from oddskit.errors import ConfigurationError
 from oddskit.loading import load
@@ -45,6 +45,7 @@ from oddskit.queries import (
     fetch_opening_odds,
     fetch_run_errors,
 )
+from oddskit.query_builder import Query, explain
 from oddskit.sample import SAMPLE_SCHEMA, generate_sample
 from oddskit.schema import migrate
 
@@ -256,17 +257,17 @@ def test_history_reads_only_the_partitions_of_its_window(
     shared: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     db = shared
-    built: list[queries._Query] = []
+    built: list[Query] = []
     original = queries._history_sql
 
-    def spy(**kwargs: Any) -> queries._Query:
+    def spy(**kwargs: Any) -> Query:
         built.append(original(**kwargs))
         return built[-1]
 
     monkeypatch.setattr(queries, "_history_sql", spy)
     frame = fetch_odds_history(db, since=at(DAY1, 6), until=at(DAY1, 13), bookmakers="betPawa")
     assert set(frame["captured_at"]) == {A1, A2}
-    plan = queries._explain(db, built[-1])  # the very SQL and values the helper ran
+    plan = explain(db, built[-1])  # the very SQL and values the helper ran
 
     wanted = utc_day(DAY1)
     for parent in ("odds_snapshots", "market_odds"):
@@ -276,8 +277,8 @@ def test_history_reads_only_the_partitions_of_its_window(
         assert f"{parent}_default" not in plan, plan
 
     # The as-of probe is pruned by its lookback window too.
-    latest = queries._latest_sql(as_of=at(DAY1, 13), since=at(DAY1, 1))
-    plan = queries._explain(db, latest)
+    latest = queries_board._latest_sql(as_of=at(DAY1, 13), since=at(DAY1, 1))
+    plan = explain(db, latest)
     assert partition_name("odds_snapshots", wanted) in plan
     assert partition_name("odds_snapshots", utc_day(DAY0)) not in plan
     assert partition_name("market_odds", utc_day(DAY2)) not in plan
@@ -342,8 +343,8 @@ def test_events_filters_and_literal_team_search(shared: Database) -> None:
     def homes(**kwargs: Any) -> list[str]:
         return fetch_events(db, **kwargs)["home_team"].to_list()
 
-    assert homes(sport="football", country="NIGERIA") == ["Enyimba", "100% Fighters_FC"]
-    assert homes(tournament=["premier league", "Serie A"]) == ["Arsenal", "Fighters FC"]
+    assert homes(sports="football", countries="NIGERIA") == ["Enyimba", "100% Fighters_FC"]
+    assert homes(tournaments=["premier league", "Serie A"]) == ["Arsenal", "Fighters FC"]
     assert homes(kickoff_since=ENYIMBA.kickoff, kickoff_until=ARSENAL.kickoff) == [
         "Enyimba",
         "100% Fighters_FC",
@@ -382,7 +383,7 @@ def test_injection_through_every_string_parameter_is_inert(shared: Database) -> 
         for kwargs in ({"kind": text}, {"status": text}):
             with pytest.raises(ConfigurationError):
                 fetch_load_runs(db, **kwargs)
-        with pytest.raises(ConfigurationError, match="`every` must be one of"):
+        with pytest.raises(ConfigurationError, match="`every` must be"):
             fetch_coverage(db, every=text, **window)
         with pytest.raises(ConfigurationError, match="`run_id` must be an integer"):
             fetch_run_errors(db, text)  # type: ignore[arg-type]
@@ -391,7 +392,7 @@ def test_injection_through_every_string_parameter_is_inert(shared: Database) -> 
     for text in EVIL[:3]:  # team is one string: one attempt at a time
         assert fetch_events(db, team=text).is_empty(), text
     # list parameters: every attempt at once (one name per call, so each is tested alone)
-    for name in ("sport", "tournament", "country"):
+    for name in ("sports", "tournaments", "countries"):
         assert fetch_events(db, **{name: EVIL}).is_empty(), name
     for name in ("bookmakers", "markets", "outcomes"):
         assert fetch_odds_history(db, **{name: EVIL}, **window).is_empty(), name
@@ -420,19 +421,19 @@ def test_coverage_counts_snapshots_per_bookmaker_and_bucket(shared: Database) ->
     assert got[("betPawa", 8)] == (4, 1)
     assert got[("Pinnacle", 9)] == (1, 1) and got[("Pinnacle", 10)] == (1, 1)
     assert got[("betPawa", 7)] == (0, 0)
-    quarter = fetch_coverage(db, since=at(DAY2, 8), until=at(DAY2, 9), every="15 minutes")
+    quarter = fetch_coverage(db, since=at(DAY2, 8), until=at(DAY2, 9), every="15m")
     betpawa = quarter.filter(pl.col("bookmaker") == "betPawa")
     assert betpawa["snapshots"].to_list() == [2, 0, 2, 0]
     assert betpawa["bucket_start"].to_list() == [at(DAY2, 8, m) for m in (0, 15, 30, 45)]
     # a window starting mid-bucket lists that bucket but counts only inside the window
     mid = fetch_coverage(db, since=at(DAY2, 8, 10), until=at(DAY2, 9), bookmakers="betPawa")
     assert mid.rows() == [("betPawa", at(DAY2, 8), 2, 1)]
-    daily = fetch_coverage(db, since=DAY0, until=DAY2 + timedelta(days=1), every="1 day")
+    daily = fetch_coverage(db, since=DAY0, until=DAY2 + timedelta(days=1), every="1d")
     assert daily["snapshots"].sum() == len(SNAPSHOTS)
-    with pytest.raises(ConfigurationError, match="`every` must be one of"):
+    with pytest.raises(ConfigurationError, match="`every` must be a timedelta or a duration"):
         fetch_coverage(db, since=DAY0, until=DAY1, every="1 fortnight")
     with pytest.raises(ConfigurationError, match="too many"):
-        fetch_coverage(db, since=DAY0 - timedelta(days=400), until=DAY1, every="1 minute")
+        fetch_coverage(db, since=DAY0 - timedelta(days=400), until=DAY1, every="1m")
 
 
 def test_gaps_between_consecutive_snapshots(shared: Database) -> None:
@@ -454,7 +455,7 @@ def test_gaps_between_consecutive_snapshots(shared: Database) -> None:
     assert gaps["gap_end"].to_list() == [P1, A2, A3, A5]  # "Pinnacle" < "betPawa" (C order)
     gaps = fetch_gaps(db, tolerance=timedelta(minutes=1) - US, **exact)
     assert gaps["gap_end"].to_list() == [P1, A2, A3, A4, A5]
-    with pytest.raises(ConfigurationError, match="positive timedelta"):
+    with pytest.raises(ConfigurationError, match="`expected` must be positive"):
         fetch_gaps(db, expected=timedelta(0), **window)
 
 
@@ -553,15 +554,20 @@ def test_naive_datetimes_are_rejected_with_a_fix(call: Callable[[], Any], name: 
 @pytest.mark.parametrize(
     ("call", "match"),
     [
-        (lambda: fetch_events(NOWHERE, limit=0), "positive integer"),
+        (lambda: fetch_events(NOWHERE, limit=0), "`limit` must be an integer ≥ 1"),
         (lambda: fetch_events(NOWHERE, team=["a"]), "`team` must be a string"),
-        (lambda: fetch_events(NOWHERE, sport=[1]), "`sport` must be a string"),
+        (lambda: fetch_events(NOWHERE, sports=[1]), "`sports` must be a string"),
+        (lambda: fetch_events(NOWHERE, team="a\x00b"), "`team` must not contain a NUL"),
+        (lambda: fetch_events(NOWHERE, countries=["Kenya", "\x00"]), "`countries` must not"),
+        (lambda: fetch_odds_history(NOWHERE, markets="1x2\x00"), "`markets` must not contain"),
+        (lambda: fetch_latest_odds(NOWHERE, bookmakers=["\x00"]), "`bookmakers` must not"),
         (lambda: fetch_odds_history(NOWHERE, event_ids=[True]), "`event_ids`"),
         (lambda: fetch_odds_history(NOWHERE, since=DAY1, until=DAY0), "before `since`"),
         (lambda: fetch_latest_odds(NOWHERE, lookback=timedelta(0)), "`lookback`"),
         (lambda: fetch_latest_odds(NOWHERE, as_of="2026-11-01"), "must be a timezone-aware"),
         (lambda: fetch_gaps(NOWHERE, since=DAY0, until=DAY1, tolerance=-US), "`tolerance`"),
-        (lambda: fetch_load_runs(NOWHERE, limit=-1), "positive integer"),
+        (lambda: fetch_load_runs(NOWHERE, limit=-1), "`limit` must be an integer ≥ 1"),
+        (lambda: fetch_load_runs(NOWHERE, kind="loads"), r"`kind` must be one of \{'scrape'"),
         (lambda: fetch_run_errors(NOWHERE, 1.5), "`run_id` must be an integer"),  # type: ignore[arg-type]
     ],
 )

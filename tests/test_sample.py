@@ -497,14 +497,14 @@ def test_non_utc_start_is_converted() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"days": 0}, "`days` must be ≥ 1, got 0"),
-        ({"days": 1.5}, "`days` must be an integer, got 1.5"),
-        ({"events_per_day": 0}, "`events_per_day` must be ≥ 1, got 0"),
-        ({"seed": -1}, "`seed` must be ≥ 0, got -1"),
-        ({"max_rows": 0}, "`max_rows` must be ≥ 1, got 0"),
-        ({"interval_minutes": 0}, "`interval_minutes` must be between"),
+        ({"days": 0}, "`days` must be an integer ≥ 1, got 0"),
+        ({"days": 1.5}, "`days` must be an integer ≥ 1, got 1.5"),
+        ({"events_per_day": 0}, "`events_per_day` must be an integer ≥ 1, got 0"),
+        ({"seed": -1}, "`seed` must be an integer ≥ 0, got -1"),
+        ({"max_rows": 0}, "`max_rows` must be an integer ≥ 1 or None, got 0"),
+        ({"interval_minutes": 0}, "`interval_minutes` must be a finite number ≥ 0.25 and ≤ 1440"),
         ({"bookmakers": []}, "at least one"),
-        ({"bookmakers": "Pinnacle"}, "sequence of names"),
+        ({"bookmakers": [1]}, "`bookmakers` must be a string or a sequence of strings"),
         ({"bookmakers": ["Betway"]}, "unknown bookmaker 'Betway'"),
         ({"bookmakers": ["Pinnacle", "pinnacle"]}, "listed twice"),
         ({"in_play_minutes": -1}, "`in_play_minutes`"),
@@ -520,6 +520,8 @@ def test_bad_arguments(kwargs: dict[str, object], message: str) -> None:
 def test_bookmaker_names_are_case_insensitive() -> None:
     df = generate_sample(start=START, days=1, events_per_day=2, bookmakers=["pinnacle"])
     assert set(df["bookmaker"]) == {"Pinnacle"}
+    one = generate_sample(start=START, days=1, events_per_day=2, bookmakers="Pinnacle")
+    assert one.equals(df)  # one name or a list of names, as everywhere
 
 
 # --- memory -------------------------------------------------------------------------------

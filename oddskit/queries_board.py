@@ -1,0 +1,325 @@
+r"""The board: one snapshot per event × bookmaker (latest as of a time, opening, closing).
+
+Each helper takes the (event, bookmaker) pairs from ``event_bookmakers`` and finds
+each pair's snapshot with a ``LATERAL ... ORDER BY captured_at LIMIT 1`` probe of the
+``(event_id, bookmaker_id, captured_at)`` unique index, then joins that snapshot's
+prices. Conventions as in :mod:`oddskit.queries`, which re-exports these helpers.
+
+Examples
+--------
+>>> closing = fetch_closing_odds(db, bookmakers="Pinnacle", markets="btts")
+>>> closing.select("event_id", "outcome", "odds").head(2).rows()
+[(1, 'no', 1.592), (1, 'yes', 2.483)]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+
+import polars as pl
+
+from oddskit.arguments import aware_datetime, duration, integers, texts, window
+from oddskit.connection import Database
+from oddskit.query_builder import (
+    UTC_DATETIME,
+    Query,
+    any_of,
+    bookmaker_ids,
+    run_query,
+    time_window,
+)
+
+__all__ = ["BOARD_SCHEMA", "fetch_closing_odds", "fetch_latest_odds", "fetch_opening_odds"]
+
+#: Columns of :func:`fetch_latest_odds`, :func:`fetch_opening_odds` and
+#: :func:`fetch_closing_odds`: one snapshot per event × bookmaker, with its prices.
+BOARD_SCHEMA: pl.Schema = pl.Schema(
+    {
+        "event_id": pl.Int64,
+        "bookmaker": pl.String,
+        "kickoff": UTC_DATETIME,
+        "captured_at": UTC_DATETIME,
+        "market": pl.String,
+        "line": pl.Float64,
+        "outcome": pl.String,
+        "odds": pl.Float64,
+    }
+)
+
+_BOARD_SELECT = (
+    "SELECT CAST(p.event_id AS bigint) AS event_id, b.name AS bookmaker, p.kickoff,",
+    "       s.captured_at, m.market, m.line, m.outcome, m.odds",
+)
+_BOARD_ORDER = (
+    'ORDER BY p.event_id, b.name COLLATE "C", m.market COLLATE "C", m.line, m.outcome COLLATE "C"'
+)
+
+
+def _board_sql(
+    *,
+    event_ids: list[int] | None,
+    bookmakers: list[str] | None,
+    markets: list[str] | None,
+    kickoff_since: datetime | None = None,
+    kickoff_until: datetime | None = None,
+    newest: bool,
+    snapshot_bounds: tuple[datetime | None, datetime | None] = (None, None),
+    before_kickoff: bool = False,
+) -> Query:
+    """One snapshot per (event, bookmaker) pair and its prices.
+
+    ``newest`` picks the newest snapshot (else the first); ``snapshot_bounds`` limits
+    it to ``[lower, upper]`` (the same bounds on the prices let the planner drop
+    ``market_odds`` partitions up front); ``before_kickoff`` to captures before kickoff.
+    """
+    q = Query()
+    q.add(
+        "WITH pairs AS (",
+        "  SELECT DISTINCT eb.event_id, eb.bookmaker_id, ev.kickoff FROM event_bookmakers eb",
+        "  JOIN events ev ON ev.id = eb.event_id",
+        "  WHERE true",
+    )
+    any_of(q, "eb.event_id", event_ids, "bigint[]")
+    bookmaker_ids(q, "eb.bookmaker_id", bookmakers)
+    time_window(q, ("ev.kickoff",), kickoff_since, kickoff_until)
+    q.add(")")
+    lower, upper = snapshot_bounds
+    upper_sql = q.bind(upper, "timestamptz") if upper is not None else None
+    lower_sql = q.bind(lower, "timestamptz") if lower is not None else None
+    q.add(
+        *_BOARD_SELECT,
+        "FROM pairs p",
+        "CROSS JOIN LATERAL (",
+        "  SELECT o.id, o.captured_at FROM odds_snapshots o",
+        "  WHERE o.event_id = p.event_id AND o.bookmaker_id = p.bookmaker_id",
+    )
+    price_bounds = []
+    for column_bound, sql in (("<=", upper_sql), (">=", lower_sql)):
+        if sql is not None:
+            q.add(f"    AND o.captured_at {column_bound} {sql}")
+            price_bounds.append(f"  AND m.captured_at {column_bound} {sql}")
+    if before_kickoff:
+        q.add("    AND o.captured_at < p.kickoff")
+    q.add(f"  ORDER BY o.captured_at {'DESC' if newest else 'ASC'} LIMIT 1", ") s")
+    q.add(
+        "JOIN market_odds m ON m.snapshot_id = s.id AND m.captured_at = s.captured_at",
+        *price_bounds,
+        "JOIN bookmakers b ON b.id = p.bookmaker_id",
+        "WHERE true",
+    )
+    any_of(q, "m.market", markets, "text[]")
+    q.add(_BOARD_ORDER)
+    return q
+
+
+def _latest_sql(
+    *,
+    as_of: datetime,
+    since: datetime | None = None,
+    event_ids: list[int] | None = None,
+    bookmakers: list[str] | None = None,
+    markets: list[str] | None = None,
+) -> Query:
+    return _board_sql(
+        event_ids=event_ids,
+        bookmakers=bookmakers,
+        markets=markets,
+        newest=True,
+        snapshot_bounds=(since, as_of),
+    )
+
+
+def _edge_sql(
+    *,
+    closing: bool,
+    event_ids: list[int] | None = None,
+    bookmakers: list[str] | None = None,
+    markets: list[str] | None = None,
+    kickoff_since: datetime | None = None,
+    kickoff_until: datetime | None = None,
+) -> Query:
+    return _board_sql(
+        event_ids=event_ids,
+        bookmakers=bookmakers,
+        markets=markets,
+        kickoff_since=kickoff_since,
+        kickoff_until=kickoff_until,
+        newest=closing,
+        before_kickoff=closing,
+    )
+
+
+def fetch_latest_odds(
+    db: Database,
+    *,
+    as_of: datetime | None = None,
+    event_ids: int | Iterable[int] | None = None,
+    bookmakers: str | Iterable[str] | None = None,
+    markets: str | Iterable[str] | None = None,
+    lookback: timedelta | str | None = None,
+) -> pl.DataFrame:
+    """The board at ``as_of``: each event × bookmaker's newest snapshot, with its prices.
+
+    For every (event, bookmaker) pair the newest snapshot captured at or before
+    ``as_of`` — never a later one — and its prices. An outcome missing from that
+    snapshot (suspended) is missing here too: older prices are not carried forward.
+
+    Parameters
+    ----------
+    db
+        The database.
+    as_of
+        The instant of the board (timezone-aware); default: now.
+    event_ids
+        An event id or a list of ids.
+    bookmakers
+        A bookmaker or a list of bookmakers.
+    markets
+        Only these markets' prices of the chosen snapshot.
+    lookback
+        Ignore snapshots older than ``as_of - lookback`` (``"2d"``, a timedelta); it
+        also lets PostgreSQL skip the older partitions.
+
+    Returns
+    -------
+    pl.DataFrame
+        Columns :data:`BOARD_SCHEMA`, sorted by event, bookmaker, market, line, outcome.
+
+    Examples
+    --------
+    >>> as_of = datetime(2026, 11, 28, 12, tzinfo=UTC)
+    >>> board = fetch_latest_odds(
+    ...     db, as_of=as_of, bookmakers=["betPawa", "Pinnacle"], lookback="2h"
+    ... )
+    >>> bool((board["captured_at"] <= as_of).all()), sorted(board["bookmaker"].unique())
+    (True, ['Pinnacle', 'betPawa'])
+    >>> sorted(board["event_id"].unique())
+    [2, 3, 4, 5, 6]
+    """
+    moment = aware_datetime(as_of, "as_of") or datetime.now(UTC)
+    span = duration(lookback, "lookback", allow_none=True)
+    query = _latest_sql(
+        as_of=moment,
+        since=None if span is None else moment - span,
+        event_ids=integers(event_ids, "event_ids"),
+        bookmakers=texts(bookmakers, "bookmakers"),
+        markets=texts(markets, "markets"),
+    )
+    return run_query(db, query, BOARD_SCHEMA, "Fetching the latest odds")
+
+
+def _fetch_edge(
+    db: Database,
+    what: str,
+    *,
+    closing: bool,
+    event_ids: object,
+    bookmakers: object,
+    markets: object,
+    kickoff_since: object,
+    kickoff_until: object,
+) -> pl.DataFrame:
+    since, until = window(kickoff_since, kickoff_until, ("kickoff_since", "kickoff_until"))
+    query = _edge_sql(
+        closing=closing,
+        event_ids=integers(event_ids, "event_ids"),
+        bookmakers=texts(bookmakers, "bookmakers"),
+        markets=texts(markets, "markets"),
+        kickoff_since=since,
+        kickoff_until=until,
+    )
+    return run_query(db, query, BOARD_SCHEMA, what)
+
+
+def fetch_opening_odds(
+    db: Database,
+    *,
+    event_ids: int | Iterable[int] | None = None,
+    bookmakers: str | Iterable[str] | None = None,
+    markets: str | Iterable[str] | None = None,
+    kickoff_since: datetime | None = None,
+    kickoff_until: datetime | None = None,
+) -> pl.DataFrame:
+    """Each event × bookmaker's first snapshot and its prices.
+
+    Parameters
+    ----------
+    db
+        The database.
+    event_ids
+        An event id or a list of ids.
+    bookmakers
+        A bookmaker or a list of bookmakers.
+    markets
+        Only these markets' prices of the chosen snapshot.
+    kickoff_since, kickoff_until
+        Only events kicking off in ``[kickoff_since, kickoff_until)``.
+
+    Returns
+    -------
+    pl.DataFrame
+        Columns :data:`BOARD_SCHEMA`.
+
+    Examples
+    --------
+    >>> opening = fetch_opening_odds(db, event_ids=[1], markets="1x2")
+    >>> opening.group_by("bookmaker").len().sort("bookmaker").rows()
+    [('Bet9ja', 3), ('Pinnacle', 3), ('SportyBet', 3), ('betPawa', 3)]
+    """
+    return _fetch_edge(
+        db,
+        "Fetching the opening odds",
+        closing=False,
+        event_ids=event_ids,
+        bookmakers=bookmakers,
+        markets=markets,
+        kickoff_since=kickoff_since,
+        kickoff_until=kickoff_until,
+    )
+
+
+def fetch_closing_odds(
+    db: Database,
+    *,
+    event_ids: int | Iterable[int] | None = None,
+    bookmakers: str | Iterable[str] | None = None,
+    markets: str | Iterable[str] | None = None,
+    kickoff_since: datetime | None = None,
+    kickoff_until: datetime | None = None,
+) -> pl.DataFrame:
+    """Each event × bookmaker's last snapshot strictly before kickoff, and its prices.
+
+    Kickoff is ``events.kickoff`` (the latest reported schedule); in-play snapshots,
+    including one captured exactly at kickoff, are never the closing line.
+
+    Parameters
+    ----------
+    db, event_ids, bookmakers, markets, kickoff_since, kickoff_until
+        As in :func:`fetch_opening_odds`.
+
+    Returns
+    -------
+    pl.DataFrame
+        Columns :data:`BOARD_SCHEMA`.
+
+    Examples
+    --------
+    >>> closing = fetch_closing_odds(
+    ...     db, kickoff_since=datetime(2026, 11, 28, 15, tzinfo=UTC), bookmakers="Pinnacle"
+    ... )
+    >>> bool((closing["captured_at"] < closing["kickoff"]).all())
+    True
+    >>> closing["event_id"].unique().sort().to_list()
+    [5, 6]
+    """
+    return _fetch_edge(
+        db,
+        "Fetching the closing odds",
+        closing=True,
+        event_ids=event_ids,
+        bookmakers=bookmakers,
+        markets=markets,
+        kickoff_since=kickoff_since,
+        kickoff_until=kickoff_until,
+    )
