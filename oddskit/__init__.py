@@ -6,7 +6,7 @@ Example:
     ('postgresql://localhost/odds', 'argument')
 """
 
-from oddskit.connection import Database, connect, mask_url, resolve_url
+from oddskit.connection import Database, connect
 from oddskit.errors import (
     ConfigurationError,
     ConfirmationRequired,
@@ -35,6 +35,7 @@ from oddskit.queries import (
     fetch_run_errors,
 )
 from oddskit.schema import downgrade, migrate
+from oddskit.urls import mask_url, resolve_url
 
 __version__ = "0.1.0"
 

@@ -37,7 +37,6 @@ Example:
 
 from __future__ import annotations
 
-import math
 import numbers
 import re
 from collections.abc import Callable, Iterable
@@ -49,12 +48,23 @@ import sqlalchemy as sa
 from psycopg import sql
 
 from oddskit.arguments import require_aware  # its home now; re-exported for older imports
+from oddskit.backends import (  # detect_backend, server_versions: re-exported too
+    CREATE_FUNCTION,
+    BackendName,
+    current_roles,
+    current_schema,
+)
+from oddskit.backends import detect_backend as detect_backend
+from oddskit.backends import server_versions as server_versions
 from oddskit.connection import Database
+from oddskit.days import (  # re-exported: their home before days.py
+    day_bounds as day_bounds,
+)
+from oddskit.days import midnight, premake_days, utc_day
+from oddskit.days import partition_name as partition_name
 from oddskit.errors import ConfigurationError, ConfirmationRequired, PartitionError
 from oddskit.models import PARTITIONED_TABLES
 from oddskit.runs import close_abandoned_runs
-
-BackendName = Literal["pg_partman", "native"]
 
 #: Retention drops prices before the snapshots they belong to.
 RETENTION_ORDER: tuple[str, ...] = ("market_odds", "odds_snapshots")
@@ -66,9 +76,6 @@ PARTITION_LOCK_KEY = 0x0DD5_C17
 #: Most locks a transaction that creates or drops partitions holds (counted in
 #: ``pg_locks``): well under the server default of 64 per transaction.
 LOCK_BUDGET = 40
-
-#: The function that creates daily partitions as the tables' owner (migration 0005).
-CREATE_FUNCTION = "oddskit_create_daily_partitions(date[])"
 
 
 @dataclass(frozen=True)
@@ -104,118 +111,9 @@ class MaintenanceReport:
     notice: str | None = None
 
 
-@dataclass(frozen=True)
-class ServerVersions:
-    """The PostgreSQL server's version and pg_partman's in this database (if any)."""
-
-    postgresql: str
-    pg_partman: str | None
-
-    def __str__(self) -> str:
-        partman = f", pg_partman {self.pg_partman}" if self.pg_partman else ""
-        return f"PostgreSQL {self.postgresql}{partman}"
-
-
-@dataclass(frozen=True)
-class _Roles:
-    manager: bool  # the current role owns the tables (or is a member of their owner)
-    creator: bool  # it may call the partition function (the owner, a loader)
-    owner: str
-    role: str
-
-
-def utc_day(moment: datetime) -> date:
-    """Return the UTC calendar day of a timezone-aware ``moment``.
-
-    Example:
-        >>> from zoneinfo import ZoneInfo
-        >>> utc_day(datetime(2026, 11, 30, 0, 30, tzinfo=ZoneInfo("Africa/Lagos")))
-        datetime.date(2026, 11, 29)
-    """
-    return require_aware(moment, "moment").astimezone(UTC).date()
-
-
-def day_bounds(moment: datetime) -> tuple[datetime, datetime]:
-    """Return the UTC midnights around ``moment``: the bounds of its daily partition."""
-    lower = datetime.combine(utc_day(moment), datetime.min.time(), tzinfo=UTC)
-    return lower, lower + timedelta(days=1)
-
-
-def partition_name(parent: str, day: date) -> str:
-    """Return the name of ``parent``'s partition for ``day`` (pg_partman 4.x style).
-
-    Example:
-        >>> partition_name("market_odds", date(2026, 11, 29))
-        'market_odds_p2026_11_29'
-    """
-    return f"{parent}_p{day:%Y_%m_%d}"
-
-
-def detect_backend(conn: sa.Connection) -> BackendName:
-    """Return ``pg_partman`` if the partition set is registered with it, else ``native``.
-
-    Any role may ask (the answer comes from a function that runs as the owner).
-    """
-    current = conn.execute(
-        sa.text("SELECT to_regprocedure('oddskit_partition_backend()') IS NOT NULL")
-    ).scalar_one()
-    if current:
-        return conn.execute(sa.text("SELECT oddskit_partition_backend()")).scalar_one()
-    registered = conn.execute(  # a schema older than migration 0005
-        sa.text(
-            "SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_partman') "
-            "AND to_regclass('partman.part_config') IS NOT NULL"
-        )
-    ).scalar_one()
-    if not registered:
-        return "native"
-    count = conn.execute(
-        sa.text("SELECT count(*) FROM partman.part_config WHERE parent_table = ANY(:parents)"),
-        {"parents": [f"{_schema(conn)}.{parent}" for parent in PARTITIONED_TABLES]},
-    ).scalar_one()
-    return "pg_partman" if count else "native"
-
-
-def server_versions(db: Database) -> ServerVersions:
-    """Return the server's PostgreSQL version and the pg_partman version in ``db``.
-
-    Example:
-        >>> str(server_versions(db))  # doctest: +SKIP
-        'PostgreSQL 15.20 (Debian 15.20-0+deb12u1), pg_partman 4.7.2'
-    """
-    with db.engine.connect() as conn:
-        row = conn.execute(
-            sa.text(
-                "SELECT current_setting('server_version') AS server, "
-                "(SELECT extversion FROM pg_extension WHERE extname = 'pg_partman') AS partman"
-            )
-        ).one()
-    return ServerVersions(row.server, row.partman)
-
-
-def _schema(conn: sa.Connection) -> str:
-    return conn.execute(sa.text("SELECT current_schema()")).scalar_one()
-
-
 def _ddl(conn: sa.Connection, statement: sql.Composable) -> None:
     """Execute a DDL statement composed with quoted identifiers and literals."""
     conn.exec_driver_sql(statement.as_string(conn.connection.driver_connection))
-
-
-def _roles(conn: sa.Connection) -> _Roles:
-    row = conn.execute(
-        sa.text(
-            "SELECT pg_has_role(current_user, c.relowner, 'USAGE') AS manager, "
-            "coalesce(has_function_privilege(to_regprocedure(:function), 'EXECUTE'), false) "
-            "AS creator, pg_get_userbyid(c.relowner) AS owner, current_user AS role "
-            "FROM pg_class c "
-            "WHERE c.oid = to_regclass(quote_ident(current_schema()) || '.odds_snapshots')"
-        ),
-        {"function": CREATE_FUNCTION},
-    ).one_or_none()
-    if row is None:
-        raise ConfigurationError("This database has no oddskit schema. Run `oddskit migrate`.")
-    return _Roles(row.manager, row.manager or row.creator, row.owner, row.role)
 
 
 def get_policy(db: Database) -> Policy:
@@ -290,7 +188,7 @@ def set_policy(
         )
     try:
         with db.engine.connect() as conn:
-            roles = _roles(conn)
+            roles = current_roles(conn)
             now = datetime.now(UTC)
             doomed = _expired(conn, retention, now)
             kept_today = {name for _, name, _ in _expired(conn, current.retention_days, now)}
@@ -344,7 +242,7 @@ def _sync_partman_config(conn: sa.Connection, policy: Policy) -> None:
         {
             "premake": policy.premake_days,
             "retention": retention,
-            "parents": [f"{_schema(conn)}.{parent}" for parent in PARTITIONED_TABLES],
+            "parents": [f"{current_schema(conn)}.{parent}" for parent in PARTITIONED_TABLES],
         },
     )
 
@@ -363,7 +261,7 @@ def _children(
             "JOIN pg_class p ON p.oid = i.inhparent "
             "WHERE p.oid = to_regclass(:parent)"
         ),
-        {"parent": f"{_schema(conn)}.{parent}"},
+        {"parent": f"{current_schema(conn)}.{parent}"},
     ).all()
     children = []
     for name, bound in rows:
@@ -383,7 +281,7 @@ def _row_counts(db: Database, names: Iterable[str]) -> dict[str, int]:
     counts = {}
     with db.engine.connect() as conn:
         conn.execution_options(isolation_level="AUTOCOMMIT")
-        schema = _schema(conn)
+        schema = current_schema(conn)
         for name in names:
             count = sql.SQL("SELECT count(*) FROM ONLY {}").format(sql.Identifier(schema, name))
             counts[name] = conn.exec_driver_sql(
@@ -499,10 +397,8 @@ def _covered_days(conn: sa.Connection, parent: str) -> set[date]:
     for _, lower, upper, is_default in _children(conn, parent):
         if is_default or lower is None or upper is None:
             continue
-        day = (
-            utc_day(lower) if _midnight(utc_day(lower)) == lower else utc_day(lower) + timedelta(1)
-        )
-        while _midnight(day) < upper:
+        day = utc_day(lower) if midnight(utc_day(lower)) == lower else utc_day(lower) + timedelta(1)
+        while midnight(day) < upper:
             days.add(day)
             day += timedelta(days=1)
     return days
@@ -528,13 +424,9 @@ def _create_missing(db: Database, days: list[date]) -> tuple[list[str], int]:
     return sorted(created), transactions
 
 
-def _midnight(day: date) -> datetime:
-    return datetime.combine(day, datetime.min.time(), tzinfo=UTC)
-
-
 def _default_rows(conn: sa.Connection) -> dict[str, int]:
     """Rows sitting in a default partition, by partition name (only non-empty ones)."""
-    schema = _schema(conn)
+    schema = current_schema(conn)
     found = {}
     for parent in PARTITIONED_TABLES:
         for name, _, _, is_default in _children(conn, parent):
@@ -585,7 +477,7 @@ def maintain(db: Database, *, now: datetime | None = None) -> MaintenanceReport:
     try:
         with db.engine.connect() as conn:
             backend = detect_backend(conn)
-            roles = _roles(conn)
+            roles = current_roles(conn)
             before = _child_names(conn)
             expired = _expired(conn, policy.retention_days, now)
         if not roles.creator:
@@ -618,7 +510,7 @@ def maintain(db: Database, *, now: datetime | None = None) -> MaintenanceReport:
                             "SELECT partman.run_maintenance(p_parent_table := :parent, "
                             "p_analyze := false)"
                         ),
-                        {"parent": f"{_schema(conn)}.{parent}"},
+                        {"parent": f"{current_schema(conn)}.{parent}"},
                     )
         with db.engine.connect() as conn:
             after = _child_names(conn)
@@ -637,28 +529,9 @@ def maintain(db: Database, *, now: datetime | None = None) -> MaintenanceReport:
 
 
 def _drop(conn: sa.Connection, name: str) -> None:
-    _ddl(conn, sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(_schema(conn), name)))
-
-
-def premake_days(now: datetime, premake: int) -> list[date]:
-    """Days that must have partitions: today through the premake horizon.
-
-    Counted the way pg_partman 4.x counts with ``infinite_time_partitions``: the newest
-    partition must start ``round((start - now) / 1 day) >= premake`` days ahead, so in
-    the afternoon (UTC) the horizon reaches one day further. Both backends therefore
-    make the same partitions at the same moment.
-
-    Example:
-        >>> [f"{d:%d}" for d in premake_days(datetime(2026, 11, 29, 9, tzinfo=UTC), 2)]
-        ['29', '30', '01']
-        >>> [f"{d:%d}" for d in premake_days(datetime(2026, 11, 29, 15, tzinfo=UTC), 2)]
-        ['29', '30', '01', '02']
-    """
-    today = utc_day(now)
-    days = [today]
-    while math.floor((_midnight(days[-1]) - now).total_seconds() / 86400 + 0.5) < premake:
-        days.append(days[-1] + timedelta(days=1))
-    return days
+    _ddl(
+        conn, sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(current_schema(conn), name))
+    )
 
 
 def _prepare_partman(conn: sa.Connection, policy: Policy) -> dict[str, int]:
@@ -669,7 +542,7 @@ def _prepare_partman(conn: sa.Connection, policy: Policy) -> dict[str, int]:
     such rows are moved into proper partitions with ``partition_data_time`` first.
     """
     _sync_partman_config(conn, policy)
-    schema = _schema(conn)
+    schema = current_schema(conn)
     stranded = _default_rows(conn)
     for name in stranded:
         parent = name.removesuffix("_default")

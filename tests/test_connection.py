@@ -12,8 +12,9 @@ import adbc_driver_manager as adbc_errors
 import pytest
 
 import oddskit
-from oddskit.connection import Database, connect, mask_url, resolve_url
+from oddskit.connection import Database, connect
 from oddskit.errors import ConfigurationError, DatabaseError
+from oddskit.urls import mask_url, resolve_url
 
 SECRET = "Sup3r-s3cret_pw"
 

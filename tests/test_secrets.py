@@ -27,9 +27,10 @@ from psycopg import sql
 from typer.testing import CliRunner
 
 from oddskit.cli import app
-from oddskit.connection import Database, connect, mask_secrets, mask_url
+from oddskit.connection import Database, connect
 from oddskit.errors import ConfigurationError, DatabaseError
 from oddskit.sample import write_sample
+from oddskit.urls import mask_secrets, mask_url
 
 SECRET = "Sentinel-Pw@7x z"  # '@' and a space: URL forms must percent-encode it
 LEAKS = (SECRET, quote(SECRET, safe=""), quote_plus(SECRET), "Sentinel-Pw", "7x z")
