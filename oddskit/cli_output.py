@@ -167,6 +167,7 @@ def describe_error(exc: BaseException) -> str:
     """What to print after ``Error:`` for an exception that reached the command line.
 
     Example:
+        >>> from oddskit.errors import ConfigurationError
         >>> describe_error(ConfigurationError("--now must be aware"))
         '--now must be aware'
         >>> describe_error(KeyError("x"))  # doctest: +ELLIPSIS
