@@ -48,12 +48,12 @@ DEFAULT_TOLERANCE = timedelta(minutes=5)
 _AFFIX_WORDS = (
     "fc afc cf sc ac as ss ssc sv cd ud sd ca fk sk bk if ik club calcio cfc kv krc rc rcd"
 )
-AFFIXES = frozenset(_AFFIX_WORDS.split() + ["sl", "sad", "cp"])
+AFFIXES = frozenset([*_AFFIX_WORDS.split(), "sl", "sad", "cp"])
 #: Words kept *and* required on both sides: they name another team of the same club.
 _MARKER_WORDS = "women woman ladies w fem femenino feminin feminine frauen damen"
 _YOUTH_WORDS = "u17 u18 u19 u20 u21 u22 u23 ii iii b c reserves reserve res youth academy"
 TEAM_MARKERS = frozenset(
-    _MARKER_WORDS.split() + _YOUTH_WORDS.split() + ["jong", "castilla", "primavera"]
+    [*_MARKER_WORDS.split(), *_YOUTH_WORDS.split(), "jong", "castilla", "primavera"]
 )
 #: Spellings of one word, applied word by word: abbreviations, and the English name of
 #: cities and words that clubs carry in their own language.
