@@ -311,6 +311,9 @@ def test_opening_and_closing_odds(shared: Database) -> None:
     only = fetch_closing_odds(db, bookmakers="Pinnacle", markets="1x2", kickoff_until=DAY2)
     assert snapshot_labels(only) == {(enyimba, "Pinnacle"): "P1"}
     assert only.height == 3
+    # Bookmaker names match in any letter case.
+    lower = fetch_closing_odds(db, bookmakers="pinnacle", markets="1x2", kickoff_until=DAY2)
+    assert lower.equals(only)
     later = fetch_opening_odds(db, kickoff_since=ENYIMBA.kickoff + US)
     assert set(later["event_id"]) == {fighters, ids["Arsenal"], event_id(db, "Fighters FC")}
     assert fetch_opening_odds(db, event_ids=[]).is_empty()
