@@ -25,8 +25,8 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from oddskit.cli_output import State, err, friendly_errors, out, warning
-from oddskit.connection import Database, connect
+from oddskit.cli_links import aliases_app, links_app
+from oddskit.cli_output import State, err, friendly_errors, open_database, out, warning
 from oddskit.errors import ConfigurationError, OddskitError
 from oddskit.partitions import (
     MaintenanceReport,
@@ -48,6 +48,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.add_typer(links_app, name="links")
+app.add_typer(aliases_app, name="aliases")
 
 
 def parse_instant(text: str, option: str) -> datetime:
@@ -59,13 +61,6 @@ def parse_instant(text: str, option: str) -> datetime:
             f"{option} must be an ISO 8601 time such as 2026-12-31T00:00:00+00:00, got {text!r}"
         ) from None
     return require_aware(value, option)
-
-
-def open_database() -> Database:
-    """Connect following the resolution order and say which database is in use."""
-    db = connect(State.url)
-    out.print(f"Database: {db.description}", soft_wrap=True)
-    return db
 
 
 def _print_version(value: bool) -> None:

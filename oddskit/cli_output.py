@@ -29,6 +29,7 @@ from alembic.util import CommandError
 from rich.console import Console
 from rich.text import Text
 
+from oddskit.connection import Database, connect
 from oddskit.errors import OddskitError
 from oddskit.urls import mask_secrets, resolve_url
 
@@ -217,3 +218,10 @@ def friendly_errors(command: F) -> F:
             fail(describe_error(exc))
 
     return wrapper  # type: ignore[return-value]
+
+
+def open_database() -> Database:
+    """Connect following the resolution order and say which database is in use."""
+    db = connect(State.url)
+    out.print(f"Database: {db.description}", soft_wrap=True)
+    return db

@@ -117,8 +117,10 @@ def fetch_link_candidates(
     For each listing kicking off in ``[since, until)``: the other matches of the same
     sport within ``tolerance`` whose names are similar (``score`` ≥ ``min_score``),
     that the listing's bookmaker does not already list, and that were not kept apart
-    by hand. Link one with :func:`link_listing`; look-alikes that are really two
-    matches can be left, or kept apart for good with :func:`unlink_listing`.
+    by hand. Each pair of matches is proposed one way: the listings of the match with
+    fewer listings (on a tie, the newer match) to the other. Link one with
+    :func:`link_listing`; look-alikes that are really two matches can be left, or kept
+    apart for good with :func:`unlink_listing`.
 
     Returns
     -------
@@ -184,11 +186,27 @@ def fetch_link_candidates(
         "AND eb.bookmaker_event_id = d.bookmaker_event_id WHERE d.decision = 'apart'"
     ).cast({"listing": pl.Int64, "event_id": pl.Int64})
     own = listings.select("listing", pl.col("event_id").cast(pl.Int64))
+    # One direction per pair of matches: a listing is proposed to move from the match
+    # with fewer listings to the one with more (on a tie, to the older match).
+    sizes = listings.group_by(pl.col("event_id").cast(pl.Int64)).len("listings")
     scored = (
         scored.filter(pl.col("score") >= min_score)
         .join(own, on=["listing", "event_id"], how="anti")
         .join(apart, on=["listing", "event_id"], how="anti")
         .rename({"event_id": "candidate_event_id"})
+        .join(own.rename({"event_id": "current"}), on="listing")
+        .join(sizes.rename({"event_id": "current", "listings": "current_size"}), on="current")
+        .join(
+            sizes.rename({"event_id": "candidate_event_id", "listings": "candidate_size"}),
+            on="candidate_event_id",
+        )
+        .filter(
+            (pl.col("candidate_size") > pl.col("current_size"))
+            | (
+                (pl.col("candidate_size") == pl.col("current_size"))
+                & (pl.col("candidate_event_id") < pl.col("current"))
+            )
+        )
     )
     described = matches.select(
         pl.col("event_id").cast(pl.Int64).alias("candidate_event_id"),

@@ -89,9 +89,11 @@ def test_look_alikes_are_proposed_then_linked_by_hand_with_their_snapshots(db: D
         ("Pinnacle", 6),
         ("bet365", 6),
     ]
-    assert fetch_link_candidates(db, tolerance=timedelta(minutes=10)).filter(
-        pl.col("bookmaker") == "bet365"
-    ).is_empty()
+    assert (
+        fetch_link_candidates(db, tolerance=timedelta(minutes=10))
+        .filter(pl.col("bookmaker") == "bet365")
+        .is_empty()
+    )
     aliases = fetch_team_aliases(db)
     assert set(aliases.select("alias", "team", "source").rows()) == {
         ("Man Utd", "Manchester United", "confirmed"),
@@ -108,9 +110,11 @@ def test_unlinked_listings_get_a_match_of_their_own_and_are_not_proposed_again(
     assert own != united and event_of(db, "bet365", "b1") == own
     assert fetch_odds_history(db, event_ids=own)["bookmaker"].unique().to_list() == ["bet365"]
     assert fetch_odds_history(db, event_ids=united)["bookmaker"].unique().to_list() == ["Pinnacle"]
-    assert fetch_link_candidates(db, tolerance=timedelta(minutes=10)).filter(
-        pl.col("bookmaker") == "bet365"
-    ).is_empty()
+    assert (
+        fetch_link_candidates(db, tolerance=timedelta(minutes=10))
+        .filter(pl.col("bookmaker") == "bet365")
+        .is_empty()
+    )
     with pytest.raises(ConfigurationError, match="only listing of match"):
         unlink_listing(db, "bet365", "b1")
 
@@ -138,3 +142,31 @@ def test_team_aliases_are_the_users_and_compare_as_keys(db: Database) -> None:
         add_team_alias(db, "Spurs", "Tottenham", sport="cricket")
     assert remove_team_alias(db, "spurs", sport="football")
     assert not remove_team_alias(db, "spurs", sport="football")
+
+
+def test_the_command_line_lists_proposes_links_and_keeps_aliases(db: Database) -> None:
+    from typer.testing import CliRunner
+
+    from oddskit.cli import app
+
+    def run(*args: str) -> str:
+        result = CliRunner().invoke(app, ["--database-url", db.libpq_url, *args])
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    united = event_of(db, "Pinnacle", "p1")
+    assert "3 listings of 3 matches" in run("links", "list")
+    assert "1 look-alikes" in run("links", "candidates", "--tolerance", "10m")
+    linked = run("links", "link", "bet365", "b1", str(united))
+    assert f"Linked bet365 b1 to match {united}." in linked
+    assert "Learnt the team alias Man Utd → Manchester United." in linked
+    assert "manual" in run("links", "list", "--method", "manual")
+    assert "is now match" in run("links", "unlink", "bet365", "b1")
+    run("aliases", "add", "Spurs", "Tottenham Hotspur")
+    assert "Tottenham Hotspur" in run("aliases", "list")
+    assert "Removed Spurs." in run("aliases", "remove", "Spurs")
+    refused = CliRunner().invoke(
+        app, ["--database-url", db.libpq_url, "links", "link", "bet365", "nope", "1"]
+    )
+    assert refused.exit_code == 1
+    assert "Error: bet365 has no listing with event id 'nope'" in refused.output
