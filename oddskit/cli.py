@@ -381,11 +381,20 @@ def sample_command(
     days: Annotated[int, typer.Option(help="Days of snapshots (ending now).")] = 3,
     events_per_day: Annotated[int, typer.Option(help="Matches per day.")] = 100,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same file).")] = 0,
+    own_names: Annotated[
+        bool,
+        typer.Option(
+            help="Each bookmaker spells teams and tournaments its own way and only Pinnacle "
+            "has SportRadar ids (to see listings linked into matches by names)."
+        ),
+    ] = False,
 ) -> None:
     """Write realistic sample odds snapshots in oddskit's input format."""
     from oddskit.sample import write_sample
 
-    summary = write_sample(path, rows=rows, days=days, events_per_day=events_per_day, seed=seed)
+    summary = write_sample(
+        path, rows=rows, days=days, events_per_day=events_per_day, seed=seed, own_names=own_names
+    )
     out.print(
         f"Wrote {summary.rows:,} rows ({summary.events:,} events, "
         f"{len(summary.bookmakers)} bookmakers) to {summary.path} in {summary.seconds:.1f} s"
