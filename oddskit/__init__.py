@@ -6,6 +6,7 @@ Example:
     ('postgresql://localhost/odds', 'argument')
 """
 
+from oddskit.archive import archive_day, list_archives, scan_archive, write_archive
 from oddskit.connection import Database, connect
 from oddskit.errors import (
     ConfigurationError,
@@ -49,6 +50,7 @@ __all__ = [
     "OddskitError",
     "PartitionError",
     "ValidationError",
+    "archive_day",
     "connect",
     "downgrade",
     "ensure_partitions",
@@ -62,11 +64,14 @@ __all__ = [
     "fetch_opening_odds",
     "fetch_run_errors",
     "get_policy",
+    "list_archives",
     "list_partitions",
     "load",
     "maintain",
     "mask_url",
     "migrate",
     "resolve_url",
+    "scan_archive",
     "set_policy",
+    "write_archive",
 ]

@@ -14,9 +14,12 @@ Two backends behind one interface, picked by what the database was migrated with
 Both make the same daily partitions on UTC midnights (pg_partman 5 names them
 ``<parent>_pYYYYMMDD``), and both drop a partition only when its *upper* bound is older
 than ``now - retention``, so no row younger than the retention window is ever dropped.
-Prices (``market_odds``) are dropped before the snapshots of the same day. The policy
-(premake, retention) lives in the ``partition_policies`` table; :func:`set_policy`
-changes it, and asks for ``confirm=True`` before a change that drops data.
+Prices (``market_odds``) are dropped before the snapshots of the same day. With the
+archive on (the default), each day's prices are first written to Parquet, verified and
+recorded (:mod:`oddskit.archive`), one day at a time, and a day that cannot be archived
+is not dropped. The policy (premake, retention, archive) lives in the
+``partition_policies`` table; :func:`set_policy` changes it, and asks for
+``confirm=True`` before a change that drops data.
 
 Roles: partitions are created by ``oddskit_create_daily_partitions`` (migration 0005),
 which runs as the owner of the tables, so a loader role needs only EXECUTE on it (and it
@@ -42,6 +45,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any, Literal
 
 import sqlalchemy as sa
@@ -62,7 +66,7 @@ from oddskit.days import (  # re-exported: their home before days.py
 )
 from oddskit.days import midnight, premake_days, utc_day
 from oddskit.days import partition_name as partition_name
-from oddskit.errors import ConfigurationError, ConfirmationRequired, PartitionError
+from oddskit.errors import ConfigurationError, ConfirmationRequired, OddskitError, PartitionError
 from oddskit.models import PARTITIONED_TABLES
 from oddskit.runs import close_abandoned_runs
 
@@ -80,10 +84,13 @@ LOCK_BUDGET = 40
 
 @dataclass(frozen=True)
 class Policy:
-    """How many days ahead to create partitions, and how many days to keep."""
+    """How many days ahead to create partitions, how many days to keep, and where
+    retention archives a day before dropping it (``None``: nowhere; ``'default'``: the
+    ``archive`` folder of the oddskit home; else an absolute folder or a URL)."""
 
     premake_days: int
     retention_days: int | None
+    archive: str | None = "default"
 
 
 @dataclass(frozen=True)
@@ -100,11 +107,17 @@ class Partition:
 
 @dataclass(frozen=True)
 class MaintenanceReport:
-    """What a maintenance run did (``transactions``: how many it took to do it)."""
+    """What a maintenance run did (``transactions``: how many it took to do it).
+
+    ``archived``: the days whose prices were archived before their partitions were
+    dropped; ``archive_error``: why retention stopped at a day it could not archive
+    (that day and the later ones stay live until a run succeeds)."""
 
     backend: BackendName
     created: list[str] = field(default_factory=list)
     dropped: list[str] = field(default_factory=list)
+    archived: list[date] = field(default_factory=list)
+    archive_error: str | None = None
     moved_from_default: dict[str, int] = field(default_factory=dict)
     default_rows: dict[str, int] = field(default_factory=dict)
     transactions: int = 0
@@ -121,20 +134,21 @@ def get_policy(db: Database) -> Policy:
 
     Example:
         >>> get_policy(db)  # doctest: +SKIP
-        Policy(premake_days=4, retention_days=30)
+        Policy(premake_days=4, retention_days=30, archive='default')
     """
     with db.engine.connect() as conn:
-        row = conn.execute(
+        row = conn.execute(  # to_jsonb: a schema older than 0006 has no archive column
             sa.text(
-                "SELECT premake_days, retention_days FROM partition_policies "
-                "WHERE parent_table = 'odds_snapshots'"
+                "SELECT premake_days, retention_days, to_jsonb(p) ->> 'archive' AS archive "
+                "FROM partition_policies p WHERE parent_table = 'odds_snapshots'"
             )
         ).one_or_none()
     if row is None:
         raise ConfigurationError(
             f"{db.masked_url} has no oddskit schema. Run `oddskit migrate` first."
         )
-    return Policy(premake_days=row.premake_days, retention_days=row.retention_days)
+    archive = None if row.archive in (None, "none") else row.archive
+    return Policy(row.premake_days, row.retention_days, archive)
 
 
 def _whole_days(value: Any, name: str, meaning_of_none: str) -> int | None:
@@ -154,11 +168,17 @@ def set_policy(
     *,
     premake_days: int | None = None,
     retention_days: int | Literal["keep"] | None = "keep",
+    archive: str | Path | None = "keep",
     confirm: bool = False,
 ) -> Policy:
-    """Change how far ahead partitions are made and how long they are kept.
+    """Change how far ahead partitions are made, how long they are kept, and where
+    retention archives them.
 
     ``retention_days=None`` keeps everything; leave it out to keep the current value.
+    ``archive`` is ``'default'`` (the ``archive`` folder of the oddskit home of the
+    machine that runs maintenance), an absolute folder, a filesystem URL such as
+    ``'s3://bucket/prefix'``, or ``None`` (or ``'none'``): retention drops days
+    without archiving them. Leave it out to keep the current value.
     A shorter retention that would drop partitions raises :class:`ConfirmationRequired`
     saying how many partitions and rows would go, and changes nothing, unless
     ``confirm=True``; they are dropped by the next :func:`maintain` (``oddskit policy
@@ -166,7 +186,9 @@ def set_policy(
 
     Example:
         >>> set_policy(db, retention_days=60)  # doctest: +SKIP
-        Policy(premake_days=4, retention_days=60)
+        Policy(premake_days=4, retention_days=60, archive='default')
+        >>> set_policy(db, archive="s3://odds-archive/oddskit")  # doctest: +SKIP
+        Policy(premake_days=4, retention_days=60, archive='s3://odds-archive/oddskit')
         >>> set_policy(Database("postgresql://localhost/odds"), retention_days="30")
         Traceback (most recent call last):
         ...
@@ -177,7 +199,18 @@ def set_policy(
         retention_days = _whole_days(retention_days, "retention_days", "to keep everything")
     if not isinstance(confirm, bool):
         raise ConfigurationError(f"`confirm` must be True or False, got {confirm!r}")
+    if archive is not None and not isinstance(archive, str | Path):
+        raise ConfigurationError(
+            f"`archive` must be 'default', a folder, a URL or None, got {archive!r}"
+        )
+    if isinstance(archive, str) and archive.strip().lower() == "none":
+        archive = None
+    if archive not in (None, "keep", "default"):
+        from oddskit.archive_files import ArchiveRoot
+
+        archive = ArchiveRoot.of(archive).url  # type: ignore[arg-type]
     current = get_policy(db)
+    archive_to = current.archive if archive == "keep" else archive
     premake = current.premake_days if premake_days is None else premake_days
     retention = current.retention_days if retention_days == "keep" else retention_days
     if not 1 <= premake <= 366:
@@ -198,24 +231,27 @@ def set_policy(
                 f"owner of the oddskit tables ({roles.owner!r}). Connect as that role."
             )
         if any(name not in kept_today for _, name, _ in doomed) and not confirm:
-            raise ConfirmationRequired(_drop_warning(db, retention, doomed))
+            raise ConfirmationRequired(_drop_warning(db, retention, doomed, archive_to))
         with db.engine.begin() as conn:
             conn.execute(
                 sa.text(
-                    "UPDATE partition_policies "
-                    "SET premake_days = :premake, retention_days = :retention"
+                    "UPDATE partition_policies SET premake_days = :premake, "
+                    "retention_days = :retention, archive = :archive"
                 ),
-                {"premake": premake, "retention": retention},
+                {"premake": premake, "retention": retention, "archive": archive_to or "none"},
             )
             if detect_backend(conn) == "pg_partman":
-                _sync_partman_config(conn, Policy(premake, retention))
+                _sync_partman_config(conn, Policy(premake, retention, archive_to))
     except sa.exc.SQLAlchemyError as exc:
         raise _partition_error(db, "Changing the partition policy failed", exc) from None
-    return Policy(premake, retention)
+    return Policy(premake, retention, archive_to)  # type: ignore[arg-type]
 
 
 def _drop_warning(
-    db: Database, retention: int | None, doomed: list[tuple[str, str, datetime]]
+    db: Database,
+    retention: int | None,
+    doomed: list[tuple[str, str, datetime]],
+    archive: str | None,
 ) -> str:
     rows = _row_counts(db, [name for _, name, _ in doomed])
     snapshots = sum(rows[name] for parent, name, _ in doomed if parent == "odds_snapshots")
@@ -228,11 +264,19 @@ def _drop_warning(
         f"{prices:,} prices) at the next maintenance. Nothing was changed. To go ahead: "
         f"`oddskit policy --retention-days {retention} --yes`, or "
         f"set_policy(db, retention_days={retention}, confirm=True)."
+        + (
+            f" Each day's prices are archived (archive: {archive}) before it is dropped."
+            if archive
+            else " The archive is off: dropped days are gone."
+        )
     )
 
 
 def _sync_partman_config(conn: sa.Connection, policy: Policy) -> None:
-    retention = f"{policy.retention_days} days" if policy.retention_days else None
+    # With the archive on, oddskit drops each day itself once it is archived:
+    # pg_partman's own retention would drop a day that could not be archived.
+    keep = policy.retention_days is None or policy.archive is not None
+    retention = None if keep else f"{policy.retention_days} days"
     conn.execute(
         sa.text(
             "UPDATE partman.part_config SET premake = :premake, retention = :retention, "
@@ -488,8 +532,11 @@ def maintain(db: Database, *, now: datetime | None = None) -> MaintenanceReport:
                 "'Roles and privileges' in the README)."
             )
         notice, moved, transactions = None, {}, 0
+        archived: list[date] = []
+        archive_error = None
         if roles.manager:
-            transactions += _in_batches(db, [name for _, name, _ in expired], _drop)
+            archived, archive_error, spent = _retire(db, expired, policy)
+            transactions += spent
             if backend == "pg_partman":
                 with db.engine.begin() as conn:
                     _lock(conn)
@@ -521,10 +568,61 @@ def maintain(db: Database, *, now: datetime | None = None) -> MaintenanceReport:
         backend=backend,
         created=sorted(after - before),
         dropped=sorted(before - after),
+        archived=archived,
+        archive_error=archive_error,
         moved_from_default=moved,
         default_rows=default_rows,
         transactions=transactions,
         notice=notice,
+    )
+
+
+def _retire(
+    db: Database, expired: list[tuple[str, str, datetime]], policy: Policy
+) -> tuple[list[date], str | None, int]:
+    """Drop the expired partitions, oldest day first; with the archive on, archive each
+    day (written, verified, recorded) before dropping its partitions.
+
+    Returns the days archived, why retention stopped early (a day that could not be
+    archived stays live, and so do the later ones), and the transactions spent.
+    """
+    if policy.archive is None:
+        return [], None, _in_batches(db, [name for _, name, _ in expired], _drop)
+    from oddskit import archive  # imports this module
+
+    root = archive.policy_root(policy.archive)
+    assert root is not None
+    archived, transactions = [], 0
+    days: dict[date, list[tuple[str, str]]] = {}
+    for parent, name, upper in expired:
+        days.setdefault(utc_day(upper - timedelta(microseconds=1)), []).append((parent, name))
+    for day, partitions in days.items():
+
+        def drop(conn: sa.Connection, item: tuple[str, str], day: date = day) -> None:
+            parent, name = item
+            if parent == "market_odds" and _exists(conn, name):
+                archive.check_before_drop(conn, name, day)
+            _drop(conn, name)
+
+        try:
+            with archive.day_lock(db, day):
+                record = archive.archive_live_day(db, day, root)
+                transactions += _in_batches(db, partitions, drop)
+        except (OddskitError, sa.exc.SQLAlchemyError) as exc:
+            stopped = f"Retention stopped at {day}, which stays live: {db.mask(str(exc))}"
+            return archived, stopped, transactions
+        archive.stop_after("dropped")
+        if record is not None:
+            archived.append(day)
+    return archived, None, transactions
+
+
+def _exists(conn: sa.Connection, name: str) -> bool:
+    return (
+        conn.execute(
+            sa.text("SELECT to_regclass(:name)"), {"name": f"{current_schema(conn)}.{name}"}
+        ).scalar_one()
+        is not None
     )
 
 
