@@ -28,7 +28,7 @@ Example:
     ...     schema_overrides={"line": pl.Float64},
     ... )
     >>> price_checksum(frame)
-    'v1:1:bc3c3d4f5e1b2d5bd9bba0a4a5b4ac35'
+    'v1:1:20290cc8a6d8aed5ccbf8b13320c095b'
     >>> day_path(date(2026, 10, 2))
     'day=2026-10-02/part-0.parquet'
 """

@@ -102,5 +102,5 @@ def downgrade() -> None:
             {"parents": parents},
         )
     op.drop_table("archives")
-    op.drop_constraint("ck_partition_policies_archive", "partition_policies", type_="check")
+    op.drop_constraint(op.f("ck_partition_policies_archive"), "partition_policies", type_="check")
     op.drop_column("partition_policies", "archive")
