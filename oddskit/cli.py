@@ -345,7 +345,7 @@ def archive_command(
     ] = None,
 ) -> None:
     """List the archived days (rows, bytes), or archive days on demand (--day)."""
-    from oddskit.archive import archive_day, list_archives
+    from oddskit.archive import archive_day, list_archives, policy_root
 
     days = [_parse_day(text) for text in day or []]
     with open_database() as db:
@@ -365,15 +365,18 @@ def archive_command(
         policy = get_policy(db)
         frame = list_archives(db)
     out.print(f"Archive: {_archive_text(policy.archive)}", soft_wrap=True, markup=False)
-    table = Table("day", "rows", "bytes", "bytes/row", "archived (UTC)", "file")
+    root = policy_root(policy.archive)
+    prefix = f"{root.url}/" if root else None
+    table = Table("day", "rows", "bytes", "bytes/row", "archived (UTC)", "file (under the archive)")
     for row in frame.iter_rows(named=True):
+        location = row["location"]  # relative to the policy's root, when it is there
         table.add_row(
             f"{row['day']:%Y-%m-%d}",
             f"{row['rows']:,}",
             f"{row['bytes']:,}",
             f"{row['bytes_per_row']:.2f}" if row["bytes_per_row"] is not None else "-",
             f"{row['archived_at']:%Y-%m-%d %H:%M}",
-            Text(row["location"]),
+            Text(location.removeprefix(prefix) if prefix else location),
         )
     out.print(table)
     rows, size = frame["rows"].sum(), frame["bytes"].sum()
