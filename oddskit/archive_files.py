@@ -356,7 +356,8 @@ def write_day_file(
     temporary = f"{folder}/.{FILE_NAME}.{secrets.token_hex(6)}.tmp"
     where = root.file_url(relative)
     try:
-        fs.create_dir(folder, recursive=True)
+        if root.is_local:  # object stores need no folders (pyarrow would add marker objects)
+            fs.create_dir(folder, recursive=True)
         _write(fs, temporary, frame.to_arrow(), local=root.is_local)
     except (pa.ArrowException, OSError) as exc:
         raise ArchiveError(f"cannot write the archive of {day} to {where}: {exc}") from None
