@@ -82,54 +82,50 @@ log = logging.getLogger(__name__)
 #: First key of the per-day advisory lock (``pg_advisory_lock(key, day ordinal)``).
 ARCHIVE_LOCK_KEY = 0x0DD5_A2C
 
-#: A day's prices, denormalised (the columns of ``ARCHIVE_SCHEMA``), between $1 and $2.
-#: ``match_key`` is null until match identity provides it.
-EXTRACT_SQL = """
-WITH snapshots AS (
-  SELECT s.id, s.captured_at, s.event_id, s.bookmaker_id FROM odds_snapshots s
-  WHERE s.captured_at >= $1 AND s.captured_at < $2
-), listing AS (
-  SELECT eb.event_id, eb.bookmaker_id, min(eb.bookmaker_event_id) AS bookmaker_event_id
-  FROM event_bookmakers eb
-  WHERE (eb.event_id, eb.bookmaker_id) IN (SELECT event_id, bookmaker_id FROM snapshots)
-  GROUP BY eb.event_id, eb.bookmaker_id
-)
-SELECT CAST(s.event_id AS bigint) AS event_id, CAST(NULL AS text) AS match_key,
-       e.sportradar_id, sp.name AS sport, t.country, t.name AS tournament,
-       e.home_team, e.away_team, e.kickoff, b.name AS bookmaker, l.bookmaker_event_id,
-       s.captured_at, m.market, m.line, m.outcome, m.odds
-FROM market_odds m
-JOIN snapshots s ON s.id = m.snapshot_id AND s.captured_at = m.captured_at
+#: The day's snapshots (between $1 and $2) with their event-level columns: joined to
+#: their ~30 prices each in Polars, so these columns cross the wire once per snapshot.
+SNAPSHOTS_SQL = """
+SELECT s.id AS snapshot_id, s.captured_at, CAST(s.event_id AS bigint) AS event_id,
+       e.sportradar_id, sp.name AS sport, t.country, t.name AS tournament, e.home_team,
+       e.away_team, e.kickoff, b.name AS bookmaker,
+       (SELECT min(eb.bookmaker_event_id) FROM event_bookmakers eb
+        WHERE eb.event_id = s.event_id AND eb.bookmaker_id = s.bookmaker_id) AS bookmaker_event_id
+FROM odds_snapshots s
 JOIN events e ON e.id = s.event_id
 JOIN tournaments t ON t.id = e.tournament_id
 JOIN sports sp ON sp.id = t.sport_id
 JOIN bookmakers b ON b.id = s.bookmaker_id
-LEFT JOIN listing l ON l.event_id = s.event_id AND l.bookmaker_id = s.bookmaker_id
-WHERE m.captured_at >= $1 AND m.captured_at < $2
+WHERE s.captured_at >= $1 AND s.captured_at < $2
+"""
+
+#: Every price of the day (between $1 and $2), whether its snapshot is there or not.
+PRICES_SQL = """
+SELECT snapshot_id, captured_at, market, line, outcome, odds FROM market_odds
+WHERE captured_at >= $1 AND captured_at < $2
 """
 
 #: The numbers of :func:`oddskit.archive_files.price_checksum`, computed by PostgreSQL
 #: over the day's partitions between $1 and $2.
 CHECKSUM_SQL = """
-SELECT b.name AS bookmaker, m.market, m.line, m.outcome, count(*) AS rows,
-       sum(x.event_id) AS event_id, sum(x.tod) AS tod, sum(x.micro) AS micro,
-       sum((y.mix * (x.micro + 1)) % 2147483647) AS mixed
-FROM market_odds m
-JOIN odds_snapshots s ON s.id = m.snapshot_id AND s.captured_at = m.captured_at
-JOIN bookmakers b ON b.id = s.bookmaker_id
-CROSS JOIN LATERAL (
-  SELECT CAST(s.event_id AS bigint) AS event_id,
-         CAST(extract(epoch FROM m.captured_at) * 1000000 AS bigint) % 86400000000 AS tod,
-         CAST(floor(m.odds * 1000000) AS bigint) % 2147483647 AS micro
-) x
-CROSS JOIN LATERAL (SELECT (x.event_id * 1000003 + x.tod) % 2147483647 AS mix) y
-WHERE m.captured_at >= $1 AND m.captured_at < $2
-  AND s.captured_at >= $1 AND s.captured_at < $2
-GROUP BY b.name, m.market, m.line, m.outcome
+SELECT b.name AS bookmaker, g.market, g.line, g.outcome, g.rows, g.event_id, g.tod, g.micro, g.mixed
+FROM (
+  SELECT s.bookmaker_id, m.market, m.line, m.outcome, count(*) AS rows,
+         sum(x.event_id) AS event_id, sum(x.tod) AS tod, sum(x.micro) AS micro,
+         sum((y.mix * (x.micro + 1)) % 2147483647) AS mixed
+  FROM market_odds m
+  JOIN odds_snapshots s ON s.id = m.snapshot_id AND s.captured_at = m.captured_at
+  CROSS JOIN LATERAL (
+    SELECT CAST(s.event_id AS bigint) AS event_id,
+           CAST(extract(epoch FROM m.captured_at) * 1000000 AS bigint) % 86400000000 AS tod,
+           CAST(floor(m.odds * 1000000) AS bigint) % 2147483647 AS micro
+  ) x
+  CROSS JOIN LATERAL (SELECT (x.event_id * 1000003 + x.tod) % 2147483647 AS mix) y
+  WHERE m.captured_at >= $1 AND m.captured_at < $2
+    AND s.captured_at >= $1 AND s.captured_at < $2
+  GROUP BY s.bookmaker_id, m.market, m.line, m.outcome
+) g
+JOIN bookmakers b ON b.id = g.bookmaker_id
 """
-
-#: Every price row of the day, joined or not (a price without its snapshot would be lost).
-COUNT_SQL = "SELECT count(*) AS n FROM market_odds WHERE captured_at >= $1 AND captured_at < $2"
 
 
 @dataclass(frozen=True)
@@ -297,11 +293,12 @@ def day_lock(db: Database, day: date) -> Iterator[None]:
 
 
 def _merge(
-    root: ArchiveRoot, day: date, record: ArchivedDay | None, new: pl.DataFrame
+    root: ArchiveRoot, day: date, record: ArchivedDay | None, new: pl.DataFrame, *, dedupe: bool
 ) -> pl.DataFrame:
-    """``new`` rows added to the day's archived rows (archived rows win a tie on the key)."""
+    """``new`` rows added to the day's archived rows (archived rows win a tie on the key);
+    ``dedupe=False`` for rows known to be unique (a partition's, by its unique index)."""
     if record is None or record.rows == 0:
-        return new.unique(PRICE_KEY, keep="first", maintain_order=True)
+        return new.unique(PRICE_KEY, keep="first", maintain_order=True) if dedupe else new
     old = read_day_file(ArchiveRoot(record.root), record.path)
     if price_checksum(old) != record.checksum:
         raise ArchiveError(
@@ -328,8 +325,8 @@ def _contains(day: date, required: pl.DataFrame):
 
 
 def _read_live_day(db: Database, day: date) -> tuple[pl.DataFrame, str, int]:
-    """The day's prices (archive columns), their SQL checksum and raw count, in one
-    snapshot of the database."""
+    """The day's prices (archive columns), their SQL checksum and how many prices the
+    partition holds, all in one snapshot of the database."""
     bounds = pa.record_batch(
         {
             "since": pa.array([midnight(day)], pa.timestamp("us", tz="UTC")),
@@ -339,22 +336,28 @@ def _read_live_day(db: Database, day: date) -> tuple[pl.DataFrame, str, int]:
     try:
         with db.adbc() as conn, conn.cursor() as cursor:
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-            cursor.execute(COUNT_SQL, parameters=bounds)
-            count = int(cursor.fetch_arrow_table().column(0)[0].as_py())
+            # The planner estimates one row for the join of a day's two partitions; a
+            # sort of the whole day then costs twice the hash aggregate of ~200 groups.
+            cursor.execute("SET LOCAL enable_sort = off")
+            cursor.execute("SET LOCAL jit = off")
             cursor.execute(CHECKSUM_SQL, parameters=bounds)
             checksum = checksum_of_groups(
                 tuple(row.values()) for row in cursor.fetch_arrow_table().to_pylist()
             )
-            cursor.execute(EXTRACT_SQL, parameters=bounds)
-            table = cursor.fetch_arrow_table()
+            cursor.execute(SNAPSHOTS_SQL, parameters=bounds)
+            snapshots = cursor.fetch_arrow_table()
+            cursor.execute(PRICES_SQL, parameters=bounds)
+            prices = cursor.fetch_arrow_table()
             conn.rollback()
     except OddskitError:
         raise
     except Exception as exc:
         raise db.error(f"Reading the prices of {day} for the archive failed", exc) from None
-    frame = pl.from_arrow(table)
-    assert isinstance(frame, pl.DataFrame)
-    return conform(frame, f"the prices of {day}"), checksum, count
+    price_frame, snapshot_frame = pl.from_arrow(prices), pl.from_arrow(snapshots)
+    assert isinstance(price_frame, pl.DataFrame) and isinstance(snapshot_frame, pl.DataFrame)
+    frame = price_frame.join(snapshot_frame, on=["snapshot_id", "captured_at"], how="inner")
+    frame = frame.with_columns(match_key=pl.lit(None, pl.String))
+    return conform(frame, f"the prices of {day}"), checksum, price_frame.height
 
 
 def archive_live_day(db: Database, day: date, root: ArchiveRoot) -> ArchivedDay | None:
@@ -384,8 +387,10 @@ def archive_live_day(db: Database, day: date, root: ArchiveRoot) -> ArchivedDay 
     if record is not None and record.live_checksum == live_checksum and _file_exists(record):
         return record  # archived before, unchanged since (e.g. the drop was interrupted)
     remove_leftovers(root, day)
-    merged = _merge(root, day, record, frame)
-    written = write_day_file(root, day, merged, check=_contains(day, frame))
+    merged = _merge(root, day, record, frame, dedupe=False)
+    # Unmerged, the file's checksum is the partition's; merged, check the rows one by one.
+    check = _contains(day, frame) if record is not None else None
+    written = write_day_file(root, day, merged, check=check)
     with db.engine.begin() as conn:
         _record(conn, day, written, frame.height, live_checksum)
     _forget_old_file(record, written)
@@ -475,7 +480,7 @@ def write_archive(
             with db.engine.connect() as conn:
                 record = _records(conn, [day]).get(day)
             remove_leftovers(target, day)
-            merged = _merge(target, day, record, rows)
+            merged = _merge(target, day, record, rows, dedupe=True)
             result = write_day_file(target, day, merged, check=_contains(day, rows))
             with db.engine.begin() as conn:
                 live_rows = record.live_rows if record else 0

@@ -363,8 +363,8 @@ def write_day_file(
         raise ArchiveError(f"cannot write the archive of {day} to {where}: {exc}") from None
     stop_after("written")
     try:
-        back = pl.from_arrow(pq.read_table(temporary, filesystem=fs))
-        assert isinstance(back, pl.DataFrame)
+        # Read back by the reader the query helpers use (Polars), not the writer's own.
+        back = pl.read_parquet(root.file_url(temporary.removeprefix(f"{base}/")))
         problem = None
         if back.schema != ARCHIVE_SCHEMA:
             problem = f"its columns are {back.schema}, not the archive's"
