@@ -93,7 +93,7 @@ def answers(db: Database) -> dict[str, pl.DataFrame]:
 def assert_same_answers(db: Database, expected: dict[str, pl.DataFrame]) -> None:
     for name, frame in answers(db).items():
         try:
-            assert_frame_equal(frame, expected[name])
+            assert_frame_equal(frame, expected[name], check_exact=True)
         except AssertionError as exc:
             raise AssertionError(f"{name}: {exc}") from None
 
