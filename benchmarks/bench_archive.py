@@ -90,6 +90,10 @@ def live_bytes(url: str) -> dict[str, int]:
             "(SELECT coalesce(sum(pg_total_relation_size(relid)), 0) "
             " FROM pg_partition_tree('market_odds')), "
             "(SELECT coalesce(sum(pg_total_relation_size(relid)), 0) "
+            " FROM pg_partition_tree('odds_snapshots')), "
+            "(SELECT coalesce(sum(pg_relation_size(relid)), 0) "
+            " FROM pg_partition_tree('market_odds')), "
+            "(SELECT coalesce(sum(pg_relation_size(relid)), 0) "
             " FROM pg_partition_tree('odds_snapshots'))"
         ).fetchone()
     return {
@@ -97,6 +101,7 @@ def live_bytes(url: str) -> dict[str, int]:
         "snapshots": row[1],
         "market_odds_bytes": int(row[2]),
         "odds_snapshots_bytes": int(row[3]),
+        "heap_bytes": int(row[4]) + int(row[5]),  # the tables alone, without indexes
     }
 
 
@@ -345,7 +350,13 @@ def month(args: argparse.Namespace, admin_url: str, created: list[str], tmp: Pat
     live_per_row = (before["market_odds_bytes"] + before["odds_snapshots_bytes"]) / before[
         "price_rows"
     ]
-    return {"build": built, "archive": archived, "live_bytes_per_row": live_per_row}
+    heap_per_row = before["heap_bytes"] / before["price_rows"]
+    return {
+        "build": built,
+        "archive": archived,
+        "live_bytes_per_row": live_per_row,
+        "live_heap_bytes_per_row": heap_per_row,
+    }
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -423,6 +434,8 @@ def render(report: dict[str, Any]) -> str:
             f"| **bytes per price row, archive** (target ≤ 10) | **{a['bytes_per_row']:.2f}** |",
             f"| bytes per price row, live tables (both tables, indexes included) | "
             f"{m['live_bytes_per_row']:.1f} |",
+            f"| bytes per price row, live tables without their indexes | "
+            f"{m['live_heap_bytes_per_row']:.1f} |",
             f"| live / archive | {m['live_bytes_per_row'] / a['bytes_per_row']:.0f}× |",
             f"| transactions to drop {a['partitions_dropped']} partitions | {a['transactions']} |",
         ]

@@ -492,8 +492,9 @@ def write_archive(
     return [records[day] for day in written]
 
 
-def check_before_drop(conn: sa.Connection, partition: sa.sql.elements.quoted_name | str, day: date):
-    """Raise unless the price partition of ``day`` holds exactly the rows last archived.
+def check_before_drop(conn: sa.Connection, partition: str, day: date) -> None:
+    """Raise unless the price partition of ``day`` holds exactly the rows last archived
+    (or none).
 
     Runs in the dropping transaction, after locking the partition, so no row can
     arrive between the check and the drop.
@@ -502,7 +503,7 @@ def check_before_drop(conn: sa.Connection, partition: sa.sql.elements.quoted_nam
 
     from oddskit.backends import current_schema
 
-    name = sql.Identifier(current_schema(conn), str(partition))
+    name = sql.Identifier(current_schema(conn), partition)
     raw = conn.connection.driver_connection
     conn.exec_driver_sql(
         sql.SQL("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE").format(name).as_string(raw)
@@ -512,7 +513,7 @@ def check_before_drop(conn: sa.Connection, partition: sa.sql.elements.quoted_nam
     ).scalar_one()
     record = _records(conn, [day]).get(day)
     archived = record.live_rows if record else 0
-    if rows != archived:
+    if rows and rows != archived:  # an empty partition loses nothing
         raise ArchiveError(
             f"{partition} holds {rows:,} prices but {archived:,} were archived: it changed "
             "since it was archived, so it was not dropped (the next maintenance archives "
