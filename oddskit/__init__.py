@@ -6,7 +6,7 @@ Example:
     ('postgresql://localhost/odds', 'argument')
 """
 
-from oddskit.archive import archive_day, list_archives, scan_archive, write_archive
+from oddskit.archive import archive_day, list_archives, write_archive
 from oddskit.connection import Database, connect
 from oddskit.errors import (
     ConfigurationError,
@@ -35,6 +35,7 @@ from oddskit.queries import (
     fetch_opening_odds,
     fetch_run_errors,
 )
+from oddskit.queries_archive import scan_archive
 from oddskit.schema import downgrade, migrate
 from oddskit.urls import mask_url, resolve_url
 

@@ -24,7 +24,8 @@ the partition, or a verified and recorded file, and the next run converges):
 :func:`write_archive` is the same writer for rows that never were live (a loader
 writing history straight to the archive); :func:`archive_day` archives a live day on
 demand without dropping it; :func:`list_archives` lists the catalogue;
-:func:`scan_archive` reads the archive lazily with Polars.
+:func:`oddskit.queries_archive.scan_archive` (``oddskit.scan_archive``) reads it lazily
+with Polars.
 
 Example:
     >>> frame = list_archives(db)
@@ -35,11 +36,12 @@ Example:
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pyarrow as pa
@@ -60,7 +62,6 @@ from oddskit.archive_files import (
     stop_after,
     write_day_file,
 )
-from oddskit.arguments import integers, require_aware, texts, window
 from oddskit.connection import Database
 from oddskit.days import midnight, utc_day
 from oddskit.errors import ConfigurationError, OddskitError
@@ -73,7 +74,6 @@ __all__ = [
     "archive_day",
     "list_archives",
     "policy_root",
-    "scan_archive",
     "write_archive",
 ]
 
@@ -463,7 +463,7 @@ def write_archive(
     retention; returns the catalogue entries of the days written.
 
     Example:
-        >>> rows = scan_archive(db).collect()  # doctest: +SKIP
+        >>> rows = oddskit.scan_archive(db).drop("day").collect()  # doctest: +SKIP
         >>> [r.day for r in write_archive(db, rows)]  # doctest: +SKIP
         [datetime.date(2026, 11, 28)]
     """
@@ -521,120 +521,53 @@ def check_before_drop(conn: sa.Connection, partition: str, day: date) -> None:
         )
 
 
-# --- reading --------------------------------------------------------------------------------
-
-
-def scan_archive(
-    db: Database | None = None,
+def retire_days(
+    db: Database,
+    expired: list[tuple[str, str, datetime]],
+    archive: str,
     *,
-    root: str | Path | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    event_ids: int | Iterable[int] | None = None,
-    bookmakers: str | Iterable[str] | None = None,
-    markets: str | Iterable[str] | None = None,
-) -> pl.LazyFrame:
-    """The archived prices as a Polars ``LazyFrame`` (the columns of
-    :data:`ARCHIVE_SCHEMA` plus ``day``, a ``Date``).
+    in_batches: Callable[[list[Any], Callable[[sa.Connection, Any], None]], int],
+    drop: Callable[[sa.Connection, str], None],
+) -> tuple[list[date], str | None, int]:
+    """Retention with the archive on: day by day, oldest first, archive the day's prices
+    (written, verified, recorded), then drop its ``expired`` partitions (parent, name,
+    upper bound) in ``in_batches`` transactions, the prices' partition after
+    :func:`check_before_drop`.
 
-    With ``db``, the days its catalogue lists (verified files only); with ``root``
-    instead, every day file under that folder or URL (default: the default archive
-    folder). Filters on ``day``, ``bookmaker``, ``market``, ``event_id`` and
-    ``captured_at`` — the arguments here, or your own ``.filter()`` — are pushed down
-    to the Parquet reader: it skips the files of other days and the row groups whose
-    statistics rule them out.
-
-    Parameters
-    ----------
-    db
-        The database whose archive catalogue to read.
-    root
-        An archive folder or URL, read without a database.
-    since, until
-        Only prices captured in ``[since, until)`` (timezone-aware).
-    event_ids, bookmakers, markets
-        One value or a list; matched exactly.
-
-    Returns
-    -------
-    pl.LazyFrame
-        One row per archived price.
-
-    Examples
-    --------
-    >>> lazy = scan_archive(db, bookmakers="Pinnacle", markets="1x2")
-    >>> lazy.collect_schema().names()[-3:]
-    ['outcome', 'odds', 'day']
-    >>> lazy.select(pl.len()).collect().item()
-    0
+    Returns the days archived, why retention stopped early (a day that could not be
+    archived stays live, and so do the later ones), and the transactions spent.
     """
-    lower, upper = window(since, until)
-    event_list = integers(event_ids, "event_ids")
-    bookmaker_list = texts(bookmakers, "bookmakers")
-    market_list = texts(markets, "markets")
-    if db is not None and root is not None:
-        raise ConfigurationError("pass `db` (its catalogue) or `root` (a folder), not both")
-    if db is not None:
-        records = archived_days(db, lower, upper)
-        frame = scan_files([(r.root, r.path) for r in records])
-    else:
-        frame = _scan_root(ArchiveRoot.of(root or default_root()))
-    if lower is not None:
-        frame = frame.filter(pl.col("day") >= utc_day(lower), pl.col("captured_at") >= lower)
-    if upper is not None:
-        last = utc_day(require_aware(upper, "until") - timedelta(microseconds=1))
-        frame = frame.filter(pl.col("day") <= last, pl.col("captured_at") < upper)
-    if event_list is not None:
-        frame = frame.filter(pl.col("event_id").is_in(event_list))
-    if bookmaker_list is not None:
-        frame = frame.filter(pl.col("bookmaker").is_in(bookmaker_list))
-    if market_list is not None:
-        frame = frame.filter(pl.col("market").is_in(market_list))
-    return frame
+    root = policy_root(archive)
+    assert root is not None
+    archived, transactions = [], 0
+    days: dict[date, list[tuple[str, str]]] = {}
+    for parent, name, upper in expired:
+        days.setdefault(utc_day(upper - timedelta(microseconds=1)), []).append((parent, name))
+    for day, partitions in days.items():
+
+        def step(conn: sa.Connection, item: tuple[str, str], day: date = day) -> None:
+            parent, name = item
+            if parent == "market_odds" and _exists(conn, name):
+                check_before_drop(conn, name, day)
+            drop(conn, name)
+
+        try:
+            with day_lock(db, day):
+                record = archive_live_day(db, day, root)
+                transactions += in_batches(partitions, step)
+        except (OddskitError, sa.exc.SQLAlchemyError) as exc:
+            stopped = f"Retention stopped at {day}, which stays live: {db.mask(str(exc))}"
+            return archived, stopped, transactions
+        stop_after("dropped")
+        if record is not None:
+            archived.append(day)
+    return archived, None, transactions
 
 
-#: The schema of :func:`scan_archive`.
-SCAN_SCHEMA: pl.Schema = pl.Schema({**ARCHIVE_SCHEMA, "day": pl.Date})
+def _exists(conn: sa.Connection, name: str) -> bool:
+    from oddskit.backends import current_schema
 
-
-def _empty() -> pl.LazyFrame:
-    return pl.LazyFrame(schema=SCAN_SCHEMA)
-
-
-def scan_files(files: list[tuple[str, str]]) -> pl.LazyFrame:
-    """Scan (root, relative path) files, Hive-style, one scan per root."""
-    by_root: dict[str, list[str]] = {}
-    for root, path in files:
-        by_root.setdefault(root, []).append(ArchiveRoot(root).file_url(path))
-    frames = [
-        pl.scan_parquet(
-            urls,
-            hive_partitioning=True,
-            hive_schema={"day": pl.Date},
-            schema=ARCHIVE_SCHEMA,
-        )
-        for urls in by_root.values()
-    ]
-    if not frames:
-        return _empty()
-    return frames[0] if len(frames) == 1 else pl.concat(frames, how="vertical")
-
-
-def _scan_root(root: ArchiveRoot) -> pl.LazyFrame:
-    import pyarrow.fs as pafs
-
-    fs, base = root.filesystem()
-    try:
-        infos = fs.get_file_info(pafs.FileSelector(base, recursive=True, allow_not_found=True))
-    except (OSError, pa.ArrowException) as exc:
-        raise ArchiveError(f"cannot list the archive root {root.url}: {exc}") from None
-    prefix = base.rstrip("/") + "/"
-    files = sorted(
-        (root.url, info.path.removeprefix(prefix))
-        for info in infos
-        if info.is_file
-        and info.base_name.endswith(".parquet")
-        and not info.base_name.startswith(".")
-        and info.path.removeprefix(prefix).startswith("day=")
-    )
-    return scan_files(files)
+    found = conn.execute(
+        sa.text("SELECT to_regclass(:name)"), {"name": f"{current_schema(conn)}.{name}"}
+    ).scalar_one()
+    return found is not None

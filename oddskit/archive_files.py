@@ -61,6 +61,7 @@ __all__ = [
     "ArchiveError",
     "ArchiveRoot",
     "WrittenFile",
+    "archive_setting",
     "day_path",
     "default_root",
     "price_checksum",
@@ -199,6 +200,25 @@ class ArchiveRoot:
     def file_url(self, relative: str) -> str:
         """``relative`` (e.g. :func:`day_path`) as a path or URL that Polars can scan."""
         return f"{self.url}/{relative}"
+
+
+def archive_setting(value: object) -> str | None:
+    """The policy's ``archive`` as given by a user: ``None`` (off; also ``'none'``),
+    ``'default'``, ``'keep'`` (unchanged), or a checked absolute folder or URL.
+
+    Example:
+        >>> archive_setting("NONE") is None, archive_setting("/srv/odds/")
+        (True, '/srv/odds')
+    """
+    if value is None or value in ("keep", "default"):
+        return value  # type: ignore[return-value]
+    if not isinstance(value, str | Path):
+        raise ConfigurationError(
+            f"`archive` must be 'default', a folder, a URL or None, got {value!r}"
+        )
+    if str(value).strip().lower() == "none":
+        return None
+    return ArchiveRoot.of(value).url
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,7 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from psycopg import sql
 
+from oddskit.archive_files import archive_setting
 from oddskit.arguments import require_aware  # its home now; re-exported for older imports
 from oddskit.backends import (  # detect_backend, server_versions: re-exported too
     CREATE_FUNCTION,
@@ -66,7 +67,7 @@ from oddskit.days import (  # re-exported: their home before days.py
 )
 from oddskit.days import midnight, premake_days, utc_day
 from oddskit.days import partition_name as partition_name
-from oddskit.errors import ConfigurationError, ConfirmationRequired, OddskitError, PartitionError
+from oddskit.errors import ConfigurationError, ConfirmationRequired, PartitionError
 from oddskit.models import PARTITIONED_TABLES
 from oddskit.runs import close_abandoned_runs
 
@@ -84,9 +85,8 @@ LOCK_BUDGET = 40
 
 @dataclass(frozen=True)
 class Policy:
-    """How many days ahead to create partitions, how many days to keep, and where
-    retention archives a day before dropping it (``None``: nowhere; ``'default'``: the
-    ``archive`` folder of the oddskit home; else an absolute folder or a URL)."""
+    """Days of partitions made ahead, days kept, and where retention archives a day
+    first (``None``: nowhere; ``'default'``: ``<oddskit home>/archive``; a folder or URL)."""
 
     premake_days: int
     retention_days: int | None
@@ -107,11 +107,8 @@ class Partition:
 
 @dataclass(frozen=True)
 class MaintenanceReport:
-    """What a maintenance run did (``transactions``: how many it took to do it).
-
-    ``archived``: the days whose prices were archived before their partitions were
-    dropped; ``archive_error``: why retention stopped at a day it could not archive
-    (that day and the later ones stay live until a run succeeds)."""
+    """What a maintenance run did (``transactions``: how many it took); ``archived``: the
+    days archived before their drop; ``archive_error``: why retention stopped at a day."""
 
     backend: BackendName
     created: list[str] = field(default_factory=list)
@@ -174,11 +171,9 @@ def set_policy(
     """Change how far ahead partitions are made, how long they are kept, and where
     retention archives them.
 
-    ``retention_days=None`` keeps everything; leave it out to keep the current value.
-    ``archive`` is ``'default'`` (the ``archive`` folder of the oddskit home of the
-    machine that runs maintenance), an absolute folder, a filesystem URL such as
-    ``'s3://bucket/prefix'``, or ``None`` (or ``'none'``): retention drops days
-    without archiving them. Leave it out to keep the current value.
+    ``retention_days=None`` keeps everything; ``archive``: ``'default'`` (the oddskit
+    home's ``archive`` folder), a folder, a URL (``'s3://bucket/prefix'``) or ``None``
+    (dropped days are not archived). Left out, each keeps its current value.
     A shorter retention that would drop partitions raises :class:`ConfirmationRequired`
     saying how many partitions and rows would go, and changes nothing, unless
     ``confirm=True``; they are dropped by the next :func:`maintain` (``oddskit policy
@@ -187,8 +182,6 @@ def set_policy(
     Example:
         >>> set_policy(db, retention_days=60)  # doctest: +SKIP
         Policy(premake_days=4, retention_days=60, archive='default')
-        >>> set_policy(db, archive="s3://odds-archive/oddskit")  # doctest: +SKIP
-        Policy(premake_days=4, retention_days=60, archive='s3://odds-archive/oddskit')
         >>> set_policy(Database("postgresql://localhost/odds"), retention_days="30")
         Traceback (most recent call last):
         ...
@@ -199,16 +192,7 @@ def set_policy(
         retention_days = _whole_days(retention_days, "retention_days", "to keep everything")
     if not isinstance(confirm, bool):
         raise ConfigurationError(f"`confirm` must be True or False, got {confirm!r}")
-    if archive is not None and not isinstance(archive, str | Path):
-        raise ConfigurationError(
-            f"`archive` must be 'default', a folder, a URL or None, got {archive!r}"
-        )
-    if isinstance(archive, str) and archive.strip().lower() == "none":
-        archive = None
-    if archive not in (None, "keep", "default"):
-        from oddskit.archive_files import ArchiveRoot
-
-        archive = ArchiveRoot.of(archive).url  # type: ignore[arg-type]
+    archive = archive_setting(archive)
     current = get_policy(db)
     archive_to = current.archive if archive == "keep" else archive
     premake = current.premake_days if premake_days is None else premake_days
@@ -247,12 +231,7 @@ def set_policy(
     return Policy(premake, retention, archive_to)  # type: ignore[arg-type]
 
 
-def _drop_warning(
-    db: Database,
-    retention: int | None,
-    doomed: list[tuple[str, str, datetime]],
-    archive: str | None,
-) -> str:
+def _drop_warning(db: Database, retention: int | None, doomed: list, archive: str | None) -> str:
     rows = _row_counts(db, [name for _, name, _ in doomed])
     snapshots = sum(rows[name] for parent, name, _ in doomed if parent == "odds_snapshots")
     prices = sum(rows[name] for parent, name, _ in doomed if parent == "market_odds")
@@ -263,12 +242,8 @@ def _drop_warning(
         f"to {last:%Y-%m-%d} UTC) holding {snapshots + prices:,} rows ({snapshots:,} snapshots, "
         f"{prices:,} prices) at the next maintenance. Nothing was changed. To go ahead: "
         f"`oddskit policy --retention-days {retention} --yes`, or "
-        f"set_policy(db, retention_days={retention}, confirm=True)."
-        + (
-            f" Each day's prices are archived (archive: {archive}) before it is dropped."
-            if archive
-            else " The archive is off: dropped days are gone."
-        )
+        f"set_policy(db, retention_days={retention}, confirm=True). "
+        + (f"Each day is archived first ({archive})." if archive else "The archive is off.")
     )
 
 
@@ -580,50 +555,16 @@ def maintain(db: Database, *, now: datetime | None = None) -> MaintenanceReport:
 def _retire(
     db: Database, expired: list[tuple[str, str, datetime]], policy: Policy
 ) -> tuple[list[date], str | None, int]:
-    """Drop the expired partitions, oldest day first; with the archive on, archive each
-    day (written, verified, recorded) before dropping its partitions.
-
-    Returns the days archived, why retention stopped early (a day that could not be
-    archived stays live, and so do the later ones), and the transactions spent.
-    """
+    """Drop the expired partitions in lock-budgeted batches; with the archive on, day by
+    day, each archived first (:func:`oddskit.archive.retire_days`)."""
     if policy.archive is None:
         return [], None, _in_batches(db, [name for _, name, _ in expired], _drop)
-    from oddskit import archive  # imports this module
+    from oddskit.archive import retire_days  # imports this module
 
-    root = archive.policy_root(policy.archive)
-    assert root is not None
-    archived, transactions = [], 0
-    days: dict[date, list[tuple[str, str]]] = {}
-    for parent, name, upper in expired:
-        days.setdefault(utc_day(upper - timedelta(microseconds=1)), []).append((parent, name))
-    for day, partitions in days.items():
+    def in_batches(items: list[Any], step: Callable[[sa.Connection, Any], None]) -> int:
+        return _in_batches(db, items, step)
 
-        def drop(conn: sa.Connection, item: tuple[str, str], day: date = day) -> None:
-            parent, name = item
-            if parent == "market_odds" and _exists(conn, name):
-                archive.check_before_drop(conn, name, day)
-            _drop(conn, name)
-
-        try:
-            with archive.day_lock(db, day):
-                record = archive.archive_live_day(db, day, root)
-                transactions += _in_batches(db, partitions, drop)
-        except (OddskitError, sa.exc.SQLAlchemyError) as exc:
-            stopped = f"Retention stopped at {day}, which stays live: {db.mask(str(exc))}"
-            return archived, stopped, transactions
-        archive.stop_after("dropped")
-        if record is not None:
-            archived.append(day)
-    return archived, None, transactions
-
-
-def _exists(conn: sa.Connection, name: str) -> bool:
-    return (
-        conn.execute(
-            sa.text("SELECT to_regclass(:name)"), {"name": f"{current_schema(conn)}.{name}"}
-        ).scalar_one()
-        is not None
-    )
+    return retire_days(db, expired, policy.archive, in_batches=in_batches, drop=_drop)
 
 
 def _drop(conn: sa.Connection, name: str) -> None:

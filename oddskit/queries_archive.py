@@ -1,4 +1,7 @@
-"""The query helpers' archive side: archived days read from Parquet, merged with live rows.
+"""Reading the archive: :func:`scan_archive`, and the query helpers' archive side.
+
+:func:`scan_archive` (also ``oddskit.scan_archive``) is a Polars ``LazyFrame`` over the
+archive's day files, for analyses of many days.
 
 When the window of a helper reaches days that the archive catalogue lists
 (:func:`oddskit.archive.archived_days`), the helper reads those days' files with
@@ -25,15 +28,29 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
 
 import polars as pl
+import pyarrow as pa
 
-from oddskit.archive import archived_days, scan_files
+from oddskit.archive import archived_days
+from oddskit.archive_files import ARCHIVE_SCHEMA, ArchiveError, ArchiveRoot, default_root
+from oddskit.arguments import integers, require_aware, texts, window
 from oddskit.connection import Database
+from oddskit.days import utc_day
+from oddskit.errors import ConfigurationError
 
-__all__ = ["archive_files", "archived_board", "archived_history", "merge_rows"]
+__all__ = [
+    "SCAN_SCHEMA",
+    "archive_files",
+    "archived_board",
+    "archived_history",
+    "merge_rows",
+    "scan_archive",
+    "scan_files",
+]
 
 #: (root, path) of archived day files.
 Files = list[tuple[str, str]]
@@ -70,6 +87,122 @@ def merge_rows(
             stays = both.join(keys, on=list(key), how="anti", nulls_equal=True)
             live = pl.concat([live.filter(~in_both), stays])
     return pl.concat([live, archived]).sort(order, nulls_last=True)
+
+
+def scan_archive(
+    db: Database | None = None,
+    *,
+    root: str | Path | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    event_ids: int | Iterable[int] | None = None,
+    bookmakers: str | Iterable[str] | None = None,
+    markets: str | Iterable[str] | None = None,
+) -> pl.LazyFrame:
+    """The archived prices as a Polars ``LazyFrame`` (the columns of
+    :data:`ARCHIVE_SCHEMA` plus ``day``, a ``Date``).
+
+    With ``db``, the days its catalogue lists (verified files only); with ``root``
+    instead, every day file under that folder or URL (default: the default archive
+    folder). Filters on ``day``, ``bookmaker``, ``market``, ``event_id`` and
+    ``captured_at`` — the arguments here, or your own ``.filter()`` — are pushed down
+    to the Parquet reader: it skips the files of other days and the row groups whose
+    statistics rule them out.
+
+    Parameters
+    ----------
+    db
+        The database whose archive catalogue to read.
+    root
+        An archive folder or URL, read without a database.
+    since, until
+        Only prices captured in ``[since, until)`` (timezone-aware).
+    event_ids, bookmakers, markets
+        One value or a list; matched exactly.
+
+    Returns
+    -------
+    pl.LazyFrame
+        One row per archived price.
+
+    Examples
+    --------
+    >>> lazy = scan_archive(db, bookmakers="Pinnacle", markets="1x2")
+    >>> lazy.collect_schema().names()[-3:]
+    ['outcome', 'odds', 'day']
+    >>> lazy.select(pl.len()).collect().item()
+    0
+    """
+    lower, upper = window(since, until)
+    event_list = integers(event_ids, "event_ids")
+    bookmaker_list = texts(bookmakers, "bookmakers")
+    market_list = texts(markets, "markets")
+    if db is not None and root is not None:
+        raise ConfigurationError("pass `db` (its catalogue) or `root` (a folder), not both")
+    if db is not None:
+        records = archived_days(db, lower, upper)
+        frame = scan_files([(r.root, r.path) for r in records])
+    else:
+        frame = _scan_root(ArchiveRoot.of(root or default_root()))
+    if lower is not None:
+        frame = frame.filter(pl.col("day") >= utc_day(lower), pl.col("captured_at") >= lower)
+    if upper is not None:
+        last = utc_day(require_aware(upper, "until") - timedelta(microseconds=1))
+        frame = frame.filter(pl.col("day") <= last, pl.col("captured_at") < upper)
+    if event_list is not None:
+        frame = frame.filter(pl.col("event_id").is_in(event_list))
+    if bookmaker_list is not None:
+        frame = frame.filter(pl.col("bookmaker").is_in(bookmaker_list))
+    if market_list is not None:
+        frame = frame.filter(pl.col("market").is_in(market_list))
+    return frame
+
+
+#: The schema of :func:`scan_archive`.
+SCAN_SCHEMA: pl.Schema = pl.Schema({**ARCHIVE_SCHEMA, "day": pl.Date})
+
+
+def _empty() -> pl.LazyFrame:
+    return pl.LazyFrame(schema=SCAN_SCHEMA)
+
+
+def scan_files(files: list[tuple[str, str]]) -> pl.LazyFrame:
+    """Scan (root, relative path) files, Hive-style, one scan per root."""
+    by_root: dict[str, list[str]] = {}
+    for root, path in files:
+        by_root.setdefault(root, []).append(ArchiveRoot(root).file_url(path))
+    frames = [
+        pl.scan_parquet(
+            urls,
+            hive_partitioning=True,
+            hive_schema={"day": pl.Date},
+            schema=ARCHIVE_SCHEMA,
+        )
+        for urls in by_root.values()
+    ]
+    if not frames:
+        return _empty()
+    return frames[0] if len(frames) == 1 else pl.concat(frames, how="vertical")
+
+
+def _scan_root(root: ArchiveRoot) -> pl.LazyFrame:
+    import pyarrow.fs as pafs
+
+    fs, base = root.filesystem()
+    try:
+        infos = fs.get_file_info(pafs.FileSelector(base, recursive=True, allow_not_found=True))
+    except (OSError, pa.ArrowException) as exc:
+        raise ArchiveError(f"cannot list the archive root {root.url}: {exc}") from None
+    prefix = base.rstrip("/") + "/"
+    files = sorted(
+        (root.url, info.path.removeprefix(prefix))
+        for info in infos
+        if info.is_file
+        and info.base_name.endswith(".parquet")
+        and not info.base_name.startswith(".")
+        and info.path.removeprefix(prefix).startswith("day=")
+    )
+    return scan_files(files)
 
 
 def _filtered(

@@ -28,7 +28,6 @@ from oddskit.archive import (
     archive_day,
     check_before_drop,
     list_archives,
-    scan_archive,
     write_archive,
 )
 from oddskit.archive_files import ARCHIVE_SCHEMA, STEPS, STOP_AFTER_ENV, price_checksum
@@ -42,6 +41,7 @@ from oddskit.queries import (
     fetch_odds_history,
     fetch_opening_odds,
 )
+from oddskit.queries_archive import scan_archive
 from oddskit.sample import generate_sample
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -18,11 +18,12 @@ import pytest
 from test_archive import EXPIRE_DAY1, EXPIRE_DAY2, MAINTAIN, PRICES, answers, assert_same_answers
 from test_queries import DAY0, DAY1, DAY2, timeline
 
-from oddskit.archive import list_archives, scan_archive
+from oddskit.archive import list_archives
 from oddskit.archive_files import STOP_AFTER_ENV
 from oddskit.connection import Database
 from oddskit.loading import load
 from oddskit.partitions import maintain, set_policy
+from oddskit.queries_archive import scan_archive
 
 moto_server = pytest.importorskip("moto.server")
 boto3 = pytest.importorskip("boto3")
