@@ -28,7 +28,7 @@ before the ``odds_snapshots`` partitions of the same day.
 Example:
     >>> from oddskit.models import Base
     >>> sorted(Base.metadata.tables)[:3]
-    ['bookmakers', 'event_bookmakers', 'events']
+    ['archives', 'bookmakers', 'event_bookmakers']
 """
 
 from __future__ import annotations
