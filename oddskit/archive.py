@@ -35,6 +35,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -282,11 +283,12 @@ def day_lock(db: Database, day: date) -> Iterator[None]:
         )
         try:
             yield
-        finally:
-            conn.execute(
-                sa.text("SELECT pg_advisory_unlock(:key, :day)"),
-                {"key": ARCHIVE_LOCK_KEY, "day": day.toordinal()},
-            )
+        finally:  # a broken connection took the lock with it
+            with contextlib.suppress(sa.exc.SQLAlchemyError):
+                conn.execute(
+                    sa.text("SELECT pg_advisory_unlock(:key, :day)"),
+                    {"key": ARCHIVE_LOCK_KEY, "day": day.toordinal()},
+                )
 
 
 # --- writing --------------------------------------------------------------------------------

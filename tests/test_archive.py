@@ -49,6 +49,11 @@ BACKENDS = [
     pytest.param(("embedded", "native"), id="embedded-native"),
     pytest.param(("system", "partman"), id="system-partman", marks=pytest.mark.partman),
 ]
+#: ... and pg_partman 5 (partitions named ``_pYYYYMMDD``), for the main test.
+WITH_PARTMAN5 = [
+    *BACKENDS,
+    pytest.param(("system", "partman5"), id="system-partman5", marks=pytest.mark.partman),
+]
 #: Clocks at which retention (30 days) has expired days 0-1, then days 0-2.
 EXPIRE_DAY1 = DAY2 + timedelta(days=30, hours=1)
 EXPIRE_DAY2 = DAY2 + timedelta(days=31, hours=1)
@@ -116,8 +121,13 @@ def loaded(request: pytest.FixtureRequest, make_migrated, tmp_path: Path) -> Dat
     return db
 
 
-def test_helpers_answer_the_same_live_archived_and_split(loaded: Database, tmp_path: Path) -> None:
-    db = loaded
+@pytest.mark.parametrize("backend", WITH_PARTMAN5)
+def test_helpers_answer_the_same_live_archived_and_split(
+    make_migrated, backend: tuple[str, str], tmp_path: Path
+) -> None:
+    db = make_migrated(*backend)
+    set_policy(db, archive=str(tmp_path / "archive"))
+    load(timeline(), db=db)
     expected = answers(db)
     assert all(frame.height for frame in expected.values())
 
