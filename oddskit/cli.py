@@ -126,15 +126,28 @@ def main_options(
 @app.command("demo")
 @friendly_errors
 def demo_command(
-    days: Annotated[int, typer.Option(help="Days of sample odds (ending now).")] = 3,
+    days: Annotated[int, typer.Option(help="Days of demo odds (ending now).")] = 3,
     events_per_day: Annotated[int, typer.Option(help="Matches per day.")] = 100,
-    seed: Annotated[int, typer.Option(help="Random seed of the sample data.")] = 0,
+    seed: Annotated[int, typer.Option(help="Random seed of the demo data.")] = 0,
+    fresh: Annotated[
+        bool,
+        typer.Option(
+            "--fresh",
+            help="Replace the demo data set with a new one made with these options. Data "
+            "that the demo did not load is never touched: with any, nothing is changed.",
+        ),
+    ] = False,
     output: Annotated[
         Path, typer.Option("--output", "-o", help="Where to write the HTML report.")
     ] = Path("oddskit-demo-report.html"),
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
-    """Seed a database with sample odds if it has none, analyse them, write an HTML report."""
+    """Load demo odds into the demo's own database, analyse them, write an HTML report.
+
+    With no database URL, the demo uses its own database (oddskit_demo) on the embedded
+    local server, never the one your loads go to. A demo data set is made once and
+    reused (options that differ are said to be ignored); --fresh makes a new one.
+    """
     from oddskit.demo import run_demo
 
     run_demo(
@@ -142,6 +155,7 @@ def demo_command(
         days=days,
         events_per_day=events_per_day,
         seed=seed,
+        fresh=fresh,
         output=output,
         progress=not quiet,
         echo=lambda line: out.print(line, soft_wrap=True, markup=False, highlight=False),
