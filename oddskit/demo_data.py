@@ -236,9 +236,7 @@ def clear_demo_data(db: Database) -> DemoState:
     return state
 
 
-def write_demo_sample(
-    folder: Path, *, days: int, events_per_day: int, seed: int
-) -> SampleSummary:
+def write_demo_sample(folder: Path, *, days: int, events_per_day: int, seed: int) -> SampleSummary:
     """Write the demo's sample (all four bookmakers, a snapshot every 5 minutes) in ``folder``."""
     return write_sample(
         folder / demo_file_name(days=days, events_per_day=events_per_day, seed=seed),
