@@ -100,9 +100,9 @@ def connect_demo(url: str | None = None) -> Database:
 
     Examples
     --------
-    >>> with connect_demo() as demo_db:  # ODDSKIT_DATABASE_URL is set in the doctests
+    >>> with connect_demo(db.url) as demo_db:  # a URL given: that database
     ...     demo_db.source
-    'ODDSKIT_DATABASE_URL'
+    'argument'
     """
     resolved, source = resolve_url(url)
     if resolved is not None:

@@ -261,7 +261,8 @@ def plot_margin_distribution(
     mode = {"boxmode": "group"} if kind == "box" else {"violinmode": "group"}
     apply_layout(
         fig,
-        title=title or "Overround by market and bookmaker (one sample per market snapshot)",
+        title=title
+        or "Overround by market and bookmaker (one sample per match, snapshot and line)",
         legend_title="Bookmaker",
         xaxis={"title": {"text": "Market"}, "categoryorder": "array", "categoryarray": chosen},
         yaxis_title="Overround (%)",

@@ -425,7 +425,8 @@ def plot_vs_market_over_time(
     as-of with ``tolerance``), one subplot per outcome. Traces: the bookmaker's odds
     (its colour), the best price (grey dashes, markers in the colour of the bookmaker
     offering it, one legend entry per such bookmaker) and the consensus fair odds
-    (black dots), all as steps, with the kickoff line. The hover of the bookmaker's line gives its distance from both.
+    (black dots), all as steps, with the kickoff line. The hover of the bookmaker's
+    line gives its distance from both.
 
     Parameters
     ----------

@@ -173,19 +173,20 @@ def _counts(
     db: Database, since: datetime, until: datetime
 ) -> tuple[dict[str, int], datetime | None, datetime | None]:
     params = {"since": since, "until": until}
-    window = "FROM odds_snapshots WHERE captured_at >= :since AND captured_at < :until"
     with db.engine.connect() as conn:
         snapshots, matches, listings, bookmakers, first, last = conn.execute(
             sa.text(
                 "SELECT count(*), count(DISTINCT event_id), "
                 "count(DISTINCT (event_id, bookmaker_id)), count(DISTINCT bookmaker_id), "
-                f"min(captured_at), max(captured_at) {window}"
+                "min(captured_at), max(captured_at) FROM odds_snapshots "
+                "WHERE captured_at >= :since AND captured_at < :until"
             ),
             params,
         ).one()
         single = conn.execute(
             sa.text(
-                f"SELECT count(*) FROM (SELECT event_id {window} GROUP BY event_id "
+                "SELECT count(*) FROM (SELECT event_id FROM odds_snapshots "
+                "WHERE captured_at >= :since AND captured_at < :until GROUP BY event_id "
                 "HAVING count(DISTINCT bookmaker_id) = 1) AS single"
             ),
             params,
