@@ -111,7 +111,7 @@ fig
 # Averages hide the spread. Each box below is the distribution of the closing overround
 # over matches (and lines): the box is the middle half, the line inside is the median,
 # the whiskers reach the most extreme values within 1.5 IQR. A tall box means the
-# bookmaker's margin depends on the match .
+# bookmaker's margin depends on the match.
 
 # %% tags=["chart"]
 fig = plot_margin_distribution(closing, markets=["1x2", "over_under", "btts", "asian_handicap"])

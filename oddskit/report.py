@@ -623,10 +623,11 @@ def _vs_market_text(data: ReportData) -> str:
         f"Bars: on the closing board, how far {book}'s 1x2 odds sit below the best price and "
         "below the consensus fair odds (every bookmaker's prices de-vigged and averaged), in % "
         f"of the reference. First chart: the best price of all bookmakers, which includes "
-        f"{sharp}, the sharp book (the lowest 1x2 margin here), so most of that gap is the gap "
-        f"to {sharp}. Second chart: the same among the retail books only ({sharp} left out of "
-        "the best price and the consensus). The gap to the fair odds is the margin charged on "
-        "that outcome; a gap near 0 to the best price means it is often the best price."
+        f"{sharp}, the sharp book (the lowest 1x2 margin here). Second chart: the same among "
+        f"the retail books only ({sharp} left out of the best price and the consensus): the "
+        f"difference between the two is what {sharp}'s prices add. The gap to the fair odds "
+        "is the margin charged on that outcome; a gap near 0 to the best price means it is "
+        "often the best price."
     )
 
 
