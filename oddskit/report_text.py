@@ -17,6 +17,7 @@ import polars as pl
 
 from oddskit.plots_common import market_label
 from oddskit.report_data import MARKET_ORDER, STEAM, ReportData
+from oddskit.report_data import collect_report_data as collect_report_data  # the examples
 
 __all__ = [
     "LISTING_NOTE",
