@@ -1,4 +1,28 @@
-"""oddskit: bookmaker odds snapshots in partitioned PostgreSQL.
+"""oddskit: bookmaker odds snapshots in daily-partitioned PostgreSQL, analysed with Polars.
+
+The main path, from a file of odds to a chart::
+
+    import oddskit
+    from oddskit.margins import remove_margin
+    from oddskit.plots import plot_line_movement
+
+    db = oddskit.connect()          # $ODDSKIT_DATABASE_URL, $DATABASE_URL, else an embedded server
+    oddskit.migrate(db)             # create or upgrade the schema (safe to repeat)
+    oddskit.load("snapshots.csv", db=db)              # CSV, Parquet, Arrow, Polars
+    history = oddskit.fetch_odds_history(db, markets="1x2", since=..., until=...)
+    fair = remove_margin(history, method="shin")      # fair probabilities per market
+    plot_line_movement(history, event_id=history["event_id"][0], market="1x2").show()
+
+Where to look next:
+
+* ``oddskit.queries`` (``fetch_*``, also here): events, history, the latest/opening/closing
+  board, coverage and load runs, as Polars frames;
+* ``oddskit.margins``: overround and margin removal; ``oddskit.movement``: line movement,
+  steam, lead–lag, best prices, consensus, arbitrage, closing-line value;
+* ``oddskit.plots``: Plotly charts of all of these;
+* ``oddskit.sample``: realistic sample data; ``oddskit.demo``: the demo and its report;
+* the command line: ``oddskit --help``; the guide: README.md; the argument vocabulary:
+  docs/vocabulary.md.
 
 Example:
     >>> import oddskit
