@@ -26,6 +26,7 @@ from rich.table import Table
 from rich.text import Text
 
 from oddskit.cli_output import State, err, friendly_errors, out, warning
+from oddskit.cli_server import server_app
 from oddskit.connection import Database, connect
 from oddskit.errors import ConfigurationError, OddskitError
 from oddskit.partitions import (
@@ -48,6 +49,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.add_typer(server_app, name="server")
 
 
 def parse_instant(text: str, option: str) -> datetime:
@@ -63,7 +65,9 @@ def parse_instant(text: str, option: str) -> datetime:
 
 def open_database() -> Database:
     """Connect following the resolution order and say which database is in use."""
-    db = connect(State.url)
+    from oddskit.embedded import keep_time
+
+    db = connect(State.url, keep_server=keep_time())
     out.print(f"Database: {db.description}", soft_wrap=True)
     return db
 
