@@ -30,7 +30,11 @@ Example:
     ('postgresql://localhost/odds', 'argument')
 """
 
-from oddskit.connection import Database, connect
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from oddskit.errors import (
     ConfigurationError,
     ConfirmationRequired,
@@ -39,29 +43,37 @@ from oddskit.errors import (
     PartitionError,
     ValidationError,
 )
-from oddskit.loading import LoadReport, LoadResult, load
-from oddskit.partitions import (
-    ensure_partitions,
-    get_policy,
-    list_partitions,
-    maintain,
-    set_policy,
-)
-from oddskit.queries import (
-    fetch_closing_odds,
-    fetch_coverage,
-    fetch_events,
-    fetch_gaps,
-    fetch_latest_odds,
-    fetch_load_runs,
-    fetch_odds_history,
-    fetch_opening_odds,
-    fetch_run_errors,
-)
-from oddskit.schema import downgrade, migrate
-from oddskit.urls import mask_url, resolve_url
 
 __version__ = "0.1.0"
+
+#: The public API, by the module that holds it. Imported on first use, so that
+#: ``import oddskit`` (and the command line) does not load Polars, Arrow, SQLAlchemy
+#: and Alembic before it needs them.
+_EXPORTS: dict[str, str] = {
+    "Database": "oddskit.connection",
+    "connect": "oddskit.connection",
+    "LoadReport": "oddskit.loading",
+    "LoadResult": "oddskit.loading",
+    "load": "oddskit.loading",
+    "ensure_partitions": "oddskit.partitions",
+    "get_policy": "oddskit.partitions",
+    "list_partitions": "oddskit.partitions",
+    "maintain": "oddskit.partitions",
+    "set_policy": "oddskit.partitions",
+    "fetch_closing_odds": "oddskit.queries",
+    "fetch_coverage": "oddskit.queries",
+    "fetch_events": "oddskit.queries",
+    "fetch_gaps": "oddskit.queries",
+    "fetch_latest_odds": "oddskit.queries",
+    "fetch_load_runs": "oddskit.queries",
+    "fetch_odds_history": "oddskit.queries",
+    "fetch_opening_odds": "oddskit.queries",
+    "fetch_run_errors": "oddskit.queries",
+    "downgrade": "oddskit.schema",
+    "migrate": "oddskit.schema",
+    "mask_url": "oddskit.urls",
+    "resolve_url": "oddskit.urls",
+}
 
 __all__ = [
     "ConfigurationError",
@@ -94,3 +106,42 @@ __all__ = [
     "resolve_url",
     "set_policy",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name's module on first use (PEP 562)."""
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'oddskit' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})
+
+
+if TYPE_CHECKING:  # for type checkers and editors: the names as if imported here
+    from oddskit.connection import Database, connect
+    from oddskit.loading import LoadReport, LoadResult, load
+    from oddskit.partitions import (
+        ensure_partitions,
+        get_policy,
+        list_partitions,
+        maintain,
+        set_policy,
+    )
+    from oddskit.queries import (
+        fetch_closing_odds,
+        fetch_coverage,
+        fetch_events,
+        fetch_gaps,
+        fetch_latest_odds,
+        fetch_load_runs,
+        fetch_odds_history,
+        fetch_opening_odds,
+        fetch_run_errors,
+    )
+    from oddskit.schema import downgrade, migrate
+    from oddskit.urls import mask_url, resolve_url

@@ -24,6 +24,7 @@ from typing import Annotated
 import typer
 
 from oddskit.cli_output import State, err, friendly_errors, out, warning
+from oddskit.cli_server import server_app
 from oddskit.cli_tables import Column, check_format, print_table
 from oddskit.connection import Database, connect
 from oddskit.errors import ConfigurationError, OddskitError
@@ -47,6 +48,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.add_typer(server_app, name="server")
 
 
 def parse_instant(text: str, option: str) -> datetime:
@@ -64,9 +66,12 @@ def open_database(*, quiet_stdout: bool = False) -> Database:
     """Connect following the resolution order and say which database is in use.
 
     With ``quiet_stdout`` (``--format csv|json``) that line goes to stderr, so that
-    stdout holds only the data.
+    stdout holds only the data. The embedded server, when it is the one, stays up for
+    ``ODDSKIT_SERVER_KEEP`` after the command (see :mod:`oddskit.embedded`).
     """
-    db = connect(State.url)
+    from oddskit.embedded import keep_time
+
+    db = connect(State.url, keep_server=keep_time())
     (err if quiet_stdout else out).print(f"Database: {db.description}", soft_wrap=True)
     return db
 
