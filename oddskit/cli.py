@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
-from rich.text import Text
 
 from oddskit.cli_output import State, err, fail, friendly_errors, out, warning
+from oddskit.cli_server import server_app
+from oddskit.cli_tables import Column, check_format, print_table
 from oddskit.connection import Database, connect
 from oddskit.errors import ConfigurationError, OddskitError
 from oddskit.partitions import (
@@ -48,6 +48,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.add_typer(server_app, name="server")
 
 
 def parse_instant(text: str, option: str) -> datetime:
@@ -61,11 +62,28 @@ def parse_instant(text: str, option: str) -> datetime:
     return require_aware(value, option)
 
 
-def open_database() -> Database:
-    """Connect following the resolution order and say which database is in use."""
-    db = connect(State.url)
-    out.print(f"Database: {db.description}", soft_wrap=True)
+def open_database(*, quiet_stdout: bool = False) -> Database:
+    """Connect following the resolution order and say which database is in use.
+
+    With ``quiet_stdout`` (``--format csv|json``) that line goes to stderr, so that
+    stdout holds only the data. The embedded server, when it is the one, stays up for
+    ``ODDSKIT_SERVER_KEEP`` after the command (see :mod:`oddskit.embedded`).
+    """
+    from oddskit.embedded import keep_time
+
+    db = connect(State.url, keep_server=keep_time())
+    (err if quiet_stdout else out).print(f"Database: {db.description}", soft_wrap=True)
     return db
+
+
+FormatOption = Annotated[
+    str,
+    typer.Option(
+        "--format",
+        help="table: a box table on a terminal, plain columns in a pipe or file; "
+        "csv or json: the raw values (the other lines go to stderr).",
+    ),
+]
 
 
 def _print_version(value: bool) -> None:
@@ -113,15 +131,28 @@ def main_options(
 @app.command("demo")
 @friendly_errors
 def demo_command(
-    days: Annotated[int, typer.Option(help="Days of sample odds (ending now).")] = 3,
+    days: Annotated[int, typer.Option(help="Days of demo odds (ending now).")] = 3,
     events_per_day: Annotated[int, typer.Option(help="Matches per day.")] = 100,
-    seed: Annotated[int, typer.Option(help="Random seed of the sample data.")] = 0,
+    seed: Annotated[int, typer.Option(help="Random seed of the demo data.")] = 0,
+    fresh: Annotated[
+        bool,
+        typer.Option(
+            "--fresh",
+            help="Replace the demo data set with a new one made with these options. Data "
+            "that the demo did not load is never touched: with any, nothing is changed.",
+        ),
+    ] = False,
     output: Annotated[
         Path, typer.Option("--output", "-o", help="Where to write the HTML report.")
     ] = Path("oddskit-demo-report.html"),
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
-    """Seed a database with sample odds if it has none, analyse them, write an HTML report."""
+    """Load demo odds into the demo's own database, analyse them, write an HTML report.
+
+    With no database URL, the demo uses its own database (oddskit_demo) on the embedded
+    local server, never the one your loads go to. A demo data set is made once and
+    reused (options that differ are said to be ignored); --fresh makes a new one.
+    """
     from oddskit.demo import run_demo
 
     run_demo(
@@ -129,6 +160,7 @@ def demo_command(
         days=days,
         events_per_day=events_per_day,
         seed=seed,
+        fresh=fresh,
         output=output,
         progress=not quiet,
         echo=lambda line: out.print(line, soft_wrap=True, markup=False, highlight=False),
@@ -171,9 +203,11 @@ def name_list(names: list[str]) -> str:
 
 @app.command("partitions")
 @friendly_errors
-def partitions_command() -> None:
+def partitions_command(fmt: FormatOption = "table") -> None:
     """Show the partition backend, the policy, and every partition with its rows."""
-    with open_database() as db:
+    fmt = check_format(fmt)
+    info = out if fmt == "table" else err
+    with open_database(quiet_stdout=fmt != "table") as db:
         if current_revision(db) is None:
             raise OddskitError("This database has no oddskit schema. Run `oddskit migrate` first.")
         policy = get_policy(db)
@@ -181,21 +215,23 @@ def partitions_command() -> None:
             backend = detect_backend(conn)
         versions = server_versions(db)
         partman = f", pg_partman {versions.pg_partman}" if backend == "pg_partman" else ""
-        out.print(f"Server: PostgreSQL {versions.postgresql}{partman}", markup=False)
+        info.print(f"Server: PostgreSQL {versions.postgresql}{partman}", markup=False)
         retention = f"{policy.retention_days} days" if policy.retention_days else "none (keep all)"
-        out.print(
+        info.print(
             f"Backend: {backend}   premake: {policy.premake_days} days   retention: {retention}"
         )
-        table = Table("parent", "partition", "from (UTC)", "to (UTC)", "rows")
-        stranded = []
-        for p in list_partitions(db):
-            lower = p.lower.strftime("%Y-%m-%d %H:%M") if p.lower else "DEFAULT"
-            upper = p.upper.strftime("%Y-%m-%d %H:%M") if p.upper else ""
-            table.add_row(p.parent, p.name, lower, upper, f"{p.rows:,}")
-            if p.is_default and p.rows:
-                stranded.append(p)
-        out.print(table)
-        for p in stranded:
+        partitions = list_partitions(db)
+    columns = [
+        Column("parent"),
+        Column("partition"),
+        Column("from (UTC)", text=lambda v: f"{v:%Y-%m-%d %H:%M}" if v else "DEFAULT", key="lower"),
+        Column("to (UTC)", text=lambda v: f"{v:%Y-%m-%d %H:%M}" if v else "", key="upper"),
+        Column("rows", number=True),
+    ]
+    rows = [[p.parent, p.name, p.lower, p.upper, p.rows] for p in partitions]
+    print_table(columns, rows, fmt=fmt)
+    for p in partitions:
+        if p.is_default and p.rows:
             warning(
                 f"{p.rows:,} rows sit in the default partition {p.name}. "
                 "They are invisible to retention and block creating their day's partition. "
@@ -343,18 +379,21 @@ def archive_command(
             show_default=False,
         ),
     ] = None,
+    fmt: FormatOption = "table",
 ) -> None:
     """List the archived days (rows, bytes), or archive days on demand (--day)."""
     from oddskit.archive import archive_day, list_archives, policy_root
 
+    fmt = check_format(fmt)
     days = [_parse_day(text) for text in day or []]
-    with open_database() as db:
+    info = out if fmt == "table" else err
+    with open_database(quiet_stdout=fmt != "table") as db:
         for one in days:
             record = archive_day(db, one)
             if record is None:
-                out.print(f"{one}: no live prices, nothing archived")
+                info.print(f"{one}: no live prices, nothing archived")
             else:
-                out.print(
+                info.print(
                     f"{one}: {record.rows:,} prices, {record.bytes:,} bytes "
                     f"({record.bytes / record.rows:.1f} bytes per price) in {record.location}",
                     soft_wrap=True,
@@ -364,24 +403,32 @@ def archive_command(
             return
         policy = get_policy(db)
         frame = list_archives(db)
-    out.print(f"Archive: {_archive_text(policy.archive)}", soft_wrap=True, markup=False)
+    info.print(f"Archive: {_archive_text(policy.archive)}", soft_wrap=True, markup=False)
     root = policy_root(policy.archive)
-    prefix = f"{root.url}/" if root else None
-    table = Table("day", "rows", "bytes", "bytes/row", "archived (UTC)", "file (under the archive)")
-    for row in frame.iter_rows(named=True):
-        location = row["location"]  # relative to the policy's root, when it is there
-        table.add_row(
-            f"{row['day']:%Y-%m-%d}",
-            f"{row['rows']:,}",
-            f"{row['bytes']:,}",
-            f"{row['bytes_per_row']:.2f}" if row["bytes_per_row"] is not None else "-",
-            f"{row['archived_at']:%Y-%m-%d %H:%M}",
-            Text(location.removeprefix(prefix) if prefix else location),
-        )
-    out.print(table)
-    rows, size = frame["rows"].sum(), frame["bytes"].sum()
-    per_row = f", {size / rows:.2f} bytes per price" if rows else ""
-    out.print(f"{frame.height:,} days, {rows:,} prices, {size:,} bytes{per_row}")
+    prefix = f"{root.url}/" if root and fmt == "table" else None
+    columns = [
+        Column("day", text=lambda v: f"{v:%Y-%m-%d}"),
+        Column("rows", number=True),
+        Column("bytes", number=True),
+        Column("bytes/row", number=True, text=lambda v: f"{v:.2f}" if v else "-"),
+        Column("archived (UTC)", text=lambda v: f"{v:%Y-%m-%d %H:%M}", key="archived_at"),
+        Column("file", key="location"),  # in a table: relative to the policy's root
+    ]
+    rows = [
+        [
+            row["day"],
+            row["rows"],
+            row["bytes"],
+            row["bytes_per_row"],
+            row["archived_at"],
+            row["location"].removeprefix(prefix) if prefix else row["location"],
+        ]
+        for row in frame.iter_rows(named=True)
+    ]
+    print_table(columns, rows, fmt=fmt)
+    rows_total, size = frame["rows"].sum(), frame["bytes"].sum()
+    per_row = f", {size / rows_total:.2f} bytes per price" if rows_total else ""
+    info.print(f"{frame.height:,} days, {rows_total:,} prices, {size:,} bytes{per_row}")
 
 
 def _parse_day(text: str) -> date:
@@ -425,7 +472,9 @@ def load_command(
 ) -> None:
     """Load odds snapshots (oddskit's input format) from CSV or Parquet files."""
     from oddskit.loading import LoadReport, load
+    from oddskit.sources import resolve_sources
 
+    resolve_sources(paths)  # a missing file or an empty folder is said before connecting
     with open_database() as db:
         try:
             report = load(
@@ -452,6 +501,7 @@ def load_command(
 @friendly_errors
 def loads_command(
     limit: Annotated[int, typer.Option(help="How many recent loads to list.")] = 20,
+    fmt: FormatOption = "table",
 ) -> None:
     """List recent bulk loads: source, status, rows read/new/present/rejected.
 
@@ -460,23 +510,33 @@ def loads_command(
     """
     from oddskit.runs import close_abandoned_runs
 
-    with open_database() as db:
+    fmt = check_format(fmt)
+    with open_database(quiet_stdout=fmt != "table") as db:
         close_abandoned_runs(db)
         frame = fetch_load_runs(db, limit=limit, kind="load")
-    table = Table("run", "source", "status", "started (UTC)", "read", "new", "present", "rejected")
+    columns = [
+        Column("run", text=str, key="run_id"),
+        Column("source"),
+        Column("status"),
+        Column("started (UTC)", key="started_at"),
+        Column("read", number=True, key="rows_read"),
+        Column("new", number=True, key="rows_loaded"),
+        Column("present", number=True, key="rows_present"),
+        Column("rejected", number=True, key="rows_rejected"),
+    ]
+    if fmt != "table":
+        columns.insert(3, Column("error"))
+    rows = []
     for row in frame.iter_rows(named=True):
-        status = row["status"] if not row["error"] else f"{row['status']}: {row['error'][:60]}"
-        table.add_row(  # data is never markup: a source may be named "[/x].csv"
-            str(row["run_id"]),
-            Text(row["source"]),
-            Text(status),
-            f"{row['started_at']:%Y-%m-%d %H:%M:%S}",
-            f"{row['rows_read']:,}",
-            f"{row['rows_loaded']:,}",
-            f"{row['rows_present']:,}",
-            f"{row['rows_rejected']:,}",
-        )
-    out.print(table)
+        status = row["status"]
+        if fmt == "table" and row["error"]:
+            status = f"{status}: {row['error'][:60]}"
+        values = [row["run_id"], row["source"], status, row["started_at"]]
+        values += [row["rows_read"], row["rows_loaded"], row["rows_present"], row["rows_rejected"]]
+        if fmt != "table":
+            values.insert(3, row["error"])
+        rows.append(values)
+    print_table(columns, rows, fmt=fmt)
 
 
 @app.command("sample")

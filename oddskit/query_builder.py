@@ -152,11 +152,15 @@ def names_ci(query: Query, column: str, values: list[str] | None) -> None:
 
 
 def bookmaker_ids(query: Query, column: str, names: list[str] | None) -> None:
-    """Restrict an id column to the named bookmakers (resolved once, then an index probe)."""
+    """Restrict an id column to the named bookmakers, in any letter case (resolved once,
+    then an index probe)."""
     if names is not None:
         placeholder = query.bind(names, "text[]")
         # ``column`` is a constant of the calling module; the names are bound.
-        ids = f"SELECT id FROM bookmakers WHERE name = ANY({placeholder})"  # noqa: S608
+        ids = (
+            "SELECT id FROM bookmakers "  # noqa: S608
+            f"WHERE lower(name) IN (SELECT lower(v) FROM unnest({placeholder}) v)"
+        )
         query.add(f"  AND {column} = ANY(ARRAY({ids}))")
 
 

@@ -245,7 +245,11 @@ def test_history_filters_and_half_open_window(shared: Database) -> None:
     assert homes["odds"].to_list() == [HOME_PRICE[f"A{i}"] for i in range(6)]
     assert homes["captured_at"].to_list() == [A0, A1, A2, A3, A4, A5]
     assert fetch_odds_history(db, bookmakers=[]).is_empty()  # an empty list matches nothing
-    assert fetch_odds_history(db, bookmakers="betpawa").is_empty()  # exact names
+    # Bookmaker names match in any letter case.
+    assert fetch_odds_history(db, bookmakers="betpawa").equals(
+        fetch_odds_history(db, bookmakers="betPawa")
+    )
+    assert fetch_odds_history(db, bookmakers="no such book").is_empty()
     lines = fetch_odds_history(db, markets="over_under", outcomes="over")
     assert lines["line"].to_list() == [2.5] * len(SNAPSHOTS)
     # a window in another time zone is the same instants
@@ -311,6 +315,9 @@ def test_opening_and_closing_odds(shared: Database) -> None:
     only = fetch_closing_odds(db, bookmakers="Pinnacle", markets="1x2", kickoff_until=DAY2)
     assert snapshot_labels(only) == {(enyimba, "Pinnacle"): "P1"}
     assert only.height == 3
+    # Bookmaker names match in any letter case.
+    lower = fetch_closing_odds(db, bookmakers="pinnacle", markets="1x2", kickoff_until=DAY2)
+    assert lower.equals(only)
     later = fetch_opening_odds(db, kickoff_since=ENYIMBA.kickoff + US)
     assert set(later["event_id"]) == {fighters, ids["Arsenal"], event_id(db, "Fighters FC")}
     assert fetch_opening_odds(db, event_ids=[]).is_empty()
