@@ -51,7 +51,6 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from psycopg import sql
 
-from oddskit.archive_files import archive_setting
 from oddskit.arguments import require_aware  # its home now; re-exported for older imports
 from oddskit.backends import (  # detect_backend, server_versions: re-exported too
     CREATE_FUNCTION,
@@ -192,6 +191,8 @@ def set_policy(
         retention_days = _whole_days(retention_days, "retention_days", "to keep everything")
     if not isinstance(confirm, bool):
         raise ConfigurationError(f"`confirm` must be True or False, got {confirm!r}")
+    from oddskit.archive_files import archive_setting  # pyarrow: only when needed
+
     archive = archive_setting(archive)
     current = get_policy(db)
     archive_to = current.archive if archive == "keep" else archive

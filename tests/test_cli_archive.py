@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -76,6 +77,14 @@ def test_archive_lists_and_archives_on_demand(db: Database, tmp_path: Path) -> N
     assert re.search(
         rf"2 days, {total} prices, [\d,]+ bytes, [\d.]+ bytes per price", result.output
     )
+
+    result = run(db, "archive", "--format", "json")  # raw values, full locations
+    listed = json.loads(result.stdout)
+    assert [(r["day"], r["rows"]) for r in listed] == [
+        (f"{DAY0:%Y-%m-%d}", PRICES[DAY0]),
+        (f"{DAY1:%Y-%m-%d}", PRICES[DAY1]),
+    ]
+    assert listed[0]["location"] == f"{tmp_path / 'archive'}/day={DAY0:%Y-%m-%d}/part-0.parquet"
 
     result = run(db, "archive", "--day", "02/10/2026")
     assert (
