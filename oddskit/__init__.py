@@ -16,7 +16,8 @@ The main path, from a file of odds to a chart::
 Where to look next:
 
 * ``oddskit.queries`` (``fetch_*``, also here): events, history, the latest/opening/closing
-  board, coverage and load runs, as Polars frames;
+  board, coverage and load runs, as Polars frames, live and archived days alike;
+  ``oddskit.scan_archive``: the Parquet archive of days past retention as a LazyFrame;
 * ``oddskit.margins``: overround and margin removal; ``oddskit.movement``: line movement,
   steam, lead–lag, best prices, consensus, arbitrage, closing-line value;
 * ``oddskit.plots``: Plotly charts of all of these;
@@ -50,6 +51,9 @@ __version__ = "0.1.0"
 #: ``import oddskit`` (and the command line) does not load Polars, Arrow, SQLAlchemy
 #: and Alembic before it needs them.
 _EXPORTS: dict[str, str] = {
+    "archive_day": "oddskit.archive",
+    "list_archives": "oddskit.archive",
+    "write_archive": "oddskit.archive",
     "Database": "oddskit.connection",
     "connect": "oddskit.connection",
     "LoadReport": "oddskit.loading",
@@ -71,6 +75,7 @@ _EXPORTS: dict[str, str] = {
     "fetch_run_errors": "oddskit.queries",
     "downgrade": "oddskit.schema",
     "migrate": "oddskit.schema",
+    "scan_archive": "oddskit.queries_archive",
     "mask_url": "oddskit.urls",
     "resolve_url": "oddskit.urls",
 }
@@ -85,6 +90,7 @@ __all__ = [
     "OddskitError",
     "PartitionError",
     "ValidationError",
+    "archive_day",
     "connect",
     "downgrade",
     "ensure_partitions",
@@ -98,13 +104,16 @@ __all__ = [
     "fetch_opening_odds",
     "fetch_run_errors",
     "get_policy",
+    "list_archives",
     "list_partitions",
     "load",
     "maintain",
     "mask_url",
     "migrate",
     "resolve_url",
+    "scan_archive",
     "set_policy",
+    "write_archive",
 ]
 
 
@@ -123,6 +132,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # for type checkers and editors: the names as if imported here
+    from oddskit.archive import archive_day, list_archives, write_archive
     from oddskit.connection import Database, connect
     from oddskit.loading import LoadReport, LoadResult, load
     from oddskit.partitions import (
@@ -143,5 +153,6 @@ if TYPE_CHECKING:  # for type checkers and editors: the names as if imported her
         fetch_opening_odds,
         fetch_run_errors,
     )
+    from oddskit.queries_archive import scan_archive
     from oddskit.schema import downgrade, migrate
     from oddskit.urls import mask_url, resolve_url

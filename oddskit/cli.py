@@ -16,14 +16,14 @@ Example:
 from __future__ import annotations
 
 import sys
-from datetime import datetime
+from datetime import date, datetime
 from importlib.metadata import version
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from oddskit.cli_output import State, err, friendly_errors, out, warning
+from oddskit.cli_output import State, err, fail, friendly_errors, out, warning
 from oddskit.cli_server import server_app
 from oddskit.cli_tables import Column, check_format, print_table
 from oddskit.connection import Database, connect
@@ -256,6 +256,8 @@ def maintain_command(
     with open_database() as db:
         report = maintain(db, now=clock)
     print_maintenance(report)
+    if report.archive_error:
+        fail(report.archive_error)
 
 
 def print_maintenance(report: MaintenanceReport) -> None:
@@ -266,6 +268,9 @@ def print_maintenance(report: MaintenanceReport) -> None:
     if report.dropped:
         dropped += f" ({report.transactions:,} transactions)"
     out.print(dropped)
+    if report.archived:
+        days = [f"{day:%Y-%m-%d}" for day in report.archived]
+        out.print(f"Archived {len(days):,} days before dropping them: {name_list(days)}")
     for name, rows in report.moved_from_default.items():
         out.print(f"Moved {rows:,} rows out of the default partition {name}.")
     for name, rows in report.default_rows.items():
@@ -284,6 +289,15 @@ def policy_command(
     premake_days: Annotated[
         int | None, typer.Option(help="Days of partitions to create ahead.")
     ] = None,
+    archive: Annotated[
+        str | None,
+        typer.Option(
+            help="Where retention archives a day (as Parquet) before dropping it: 'default' "
+            "(the archive folder of the oddskit home), a folder, a URL such as "
+            "s3://bucket/prefix, or 'none' (dropped days are gone).",
+            show_default=False,
+        ),
+    ] = None,
     yes: Annotated[
         bool,
         typer.Option(
@@ -294,12 +308,12 @@ def policy_command(
         ),
     ] = False,
 ) -> None:
-    """Show or change the partition policy (premake and retention).
+    """Show or change the partition policy (premake, retention, archive).
 
     A change is applied at once: maintenance runs right after it.
     """
     with open_database() as db:
-        if retention_days is None and premake_days is None:
+        if retention_days is None and premake_days is None and archive is None:
             policy, report = get_policy(db), None
         else:
             retention: int | str | None = "keep"
@@ -317,13 +331,111 @@ def policy_command(
                 db,
                 premake_days=premake_days,
                 retention_days=retention,  # type: ignore[arg-type]
+                archive="keep" if archive is None else _archive_option(archive),
                 confirm=yes,
             )
             report = maintain(db)
     retention_text = f"{policy.retention_days} days" if policy.retention_days else "none"
-    out.print(f"premake: {policy.premake_days} days   retention: {retention_text}")
+    out.print(
+        f"premake: {policy.premake_days} days   retention: {retention_text}   "
+        f"archive: {_archive_text(policy.archive)}",
+        soft_wrap=True,
+        markup=False,
+    )
     if report is not None:
         print_maintenance(report)
+        if report.archive_error:
+            fail(report.archive_error)
+
+
+def _archive_option(value: str) -> str | None:
+    """``--archive``: 'none', 'default', a URL, or a folder (made absolute)."""
+    if value.strip().lower() == "none":
+        return None
+    if value == "default" or "://" in value:
+        return value
+    return str(Path(value).expanduser().resolve())
+
+
+def _archive_text(value: str | None) -> str:
+    from oddskit.archive import policy_root
+
+    if value is None:
+        return "none (dropped days are gone)"
+    root = policy_root(value)
+    assert root is not None
+    return f"{root.url} (default)" if value == "default" else root.url
+
+
+@app.command("archive")
+@friendly_errors
+def archive_command(
+    day: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--day",
+            help="Archive this UTC day (YYYY-MM-DD) now, from the live tables, without "
+            "dropping it (retention drops it when it expires). Repeat for several days.",
+            show_default=False,
+        ),
+    ] = None,
+    fmt: FormatOption = "table",
+) -> None:
+    """List the archived days (rows, bytes), or archive days on demand (--day)."""
+    from oddskit.archive import archive_day, list_archives, policy_root
+
+    fmt = check_format(fmt)
+    days = [_parse_day(text) for text in day or []]
+    info = out if fmt == "table" else err
+    with open_database(quiet_stdout=fmt != "table") as db:
+        for one in days:
+            record = archive_day(db, one)
+            if record is None:
+                info.print(f"{one}: no live prices, nothing archived")
+            else:
+                info.print(
+                    f"{one}: {record.rows:,} prices, {record.bytes:,} bytes "
+                    f"({record.bytes / record.rows:.1f} bytes per price) in {record.location}",
+                    soft_wrap=True,
+                    markup=False,
+                )
+        if days:
+            return
+        policy = get_policy(db)
+        frame = list_archives(db)
+    info.print(f"Archive: {_archive_text(policy.archive)}", soft_wrap=True, markup=False)
+    root = policy_root(policy.archive)
+    prefix = f"{root.url}/" if root and fmt == "table" else None
+    columns = [
+        Column("day", text=lambda v: f"{v:%Y-%m-%d}"),
+        Column("rows", number=True),
+        Column("bytes", number=True),
+        Column("bytes/row", number=True, text=lambda v: f"{v:.2f}" if v else "-"),
+        Column("archived (UTC)", text=lambda v: f"{v:%Y-%m-%d %H:%M}", key="archived_at"),
+        Column("file", key="location"),  # in a table: relative to the policy's root
+    ]
+    rows = [
+        [
+            row["day"],
+            row["rows"],
+            row["bytes"],
+            row["bytes_per_row"],
+            row["archived_at"],
+            row["location"].removeprefix(prefix) if prefix else row["location"],
+        ]
+        for row in frame.iter_rows(named=True)
+    ]
+    print_table(columns, rows, fmt=fmt)
+    rows_total, size = frame["rows"].sum(), frame["bytes"].sum()
+    per_row = f", {size / rows_total:.2f} bytes per price" if rows_total else ""
+    info.print(f"{frame.height:,} days, {rows_total:,} prices, {size:,} bytes{per_row}")
+
+
+def _parse_day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ConfigurationError(f"--day must be a date such as 2026-10-02, got {text!r}") from None
 
 
 @app.command("load")

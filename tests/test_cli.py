@@ -33,7 +33,7 @@ def test_migrate_then_partitions(make_database, server: str, backend: str) -> No
     db = make_database(server)
     result = run(db, "migrate")
     assert result.exit_code == 0, result.output
-    assert "Schema at revision 0005 (head 0005)" in result.output
+    assert "Schema at revision 0006 (head 0006)" in result.output
     assert f"Partition backend: {backend}" in result.output
     result = run(db, "partitions")
     assert result.exit_code == 0, result.output

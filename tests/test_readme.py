@@ -140,5 +140,6 @@ def test_the_python_snippet_runs_and_changes_no_policy(
     code = [line.split("#", 1)[0] for line in snippet.splitlines()]
     assert not any("set_policy(" in line for line in code)  # shown in a comment only
     exec(compile(snippet, "README.md (In Python)", "exec"), {})
-    assert "Policy(premake_days=4, retention_days=30)" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "Policy(premake_days=4, retention_days=30, archive='default')" in out
     assert get_policy(db).retention_days == 30  # the default, untouched

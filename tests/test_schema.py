@@ -20,6 +20,7 @@ TABLES = {
     "scrape_runs",
     "scrape_errors",
     "partition_policies",
+    "archives",
 }
 
 
