@@ -3,7 +3,8 @@
 A source (a file, or an Arrow/Polars object) is loaded on one ADBC connection in one
 transaction, so it is loaded whole or not at all; a killed loader leaves nothing of
 it behind. It is read in bounded batches; :class:`~oddskit.checker.SourceChecker`
-checks them (every input rule; no database), and :class:`_Writer` writes what passed
+checks them (every input rule; no database), and a
+:class:`~oddskit.load_writer.LoadWriter` writes what passed
 (:mod:`oddskit.load_sql`: dimensions and snapshots set-based, prices by binary COPY
 straight into ``market_odds``).
 
@@ -44,7 +45,6 @@ Example:
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -61,7 +61,6 @@ import sqlalchemy as sa
 
 from oddskit.checker import (
     EVENT_KEY,
-    PRICE_FRAME_COLUMNS,
     SNAPSHOT_COLUMNS,
     CheckedBatch,
     SourceChecker,
@@ -71,15 +70,12 @@ from oddskit.errors import DatabaseError, OddskitError, ValidationError
 from oddskit.load_sql import (
     PREVIOUS_LOAD,
     analyze_snapshots,
-    conflict_errors,
-    copy_prices,
     count_stored_snapshots,
-    is_unique_violation,
     lock_for_load,
-    resolve_snapshots,
     with_snapshot_ids,
 )
 from oddskit.load_tally import LoadResult, LoadTally
+from oddskit.load_writer import LoadWriter, PriceSpool, price_spool
 from oddskit.partitions import ensure_partitions, get_policy
 from oddskit.rejects import RejectsFile
 from oddskit.runs import RunRecord
@@ -109,9 +105,6 @@ _DRIVER_ERRORS = (adbc_driver_manager.Error, sa.exc.SQLAlchemyError, psycopg.Err
 
 #: The rejects reason of the rows of a bookmaker event left out whole.
 EXCLUDED_REASON = "teams or SportRadar id conflict with this bookmaker event id"
-
-#: The Arrow schema of the spooled prices (``on_error="skip"``).
-_SPOOL_SCHEMA = pl.DataFrame(schema={c: VALID_SCHEMA[c] for c in PRICE_FRAME_COLUMNS}).to_arrow()
 
 
 def load_source(
@@ -244,7 +237,7 @@ def _load_raising(
         cursor = conn.cursor()
         lock_for_load(cursor)
         tally.lap("wait for other loaders")
-        writer: _Writer | None = _Writer(cursor, run.id, job, tally)
+        writer: LoadWriter | None = _writer(cursor, run, job, tally)
         with (
             ThreadPoolExecutor(max_workers=1) as preparer,
             _progress(progress, "loading", total_rows(job.source)) as advance,
@@ -313,8 +306,7 @@ def _load_skipping(
 ) -> LoadResult:
     """Check every batch once (bad rows to the rejects, good prices to a spool file),
     resolve the snapshots once, write the spooled prices of the new ones."""
-    with tempfile.TemporaryDirectory(prefix="oddskit-spool-") as folder:
-        spool = Path(folder) / "prices.arrows"
+    with price_spool() as spool:
         snapshots = _check_to_spool(job, checker, tally, rejects, spool, progress)
         tally.lap("check")
         if tally.rows_read == 0:
@@ -328,7 +320,7 @@ def _load_skipping(
         tally.lap("partitions")
         with db.adbc() as conn:
             cursor = conn.cursor()
-            writer = _Writer(cursor, run.id, job, tally)
+            writer = _writer(cursor, run, job, tally)
             if kept.height:
                 lock_for_load(cursor)
                 tally.lap("wait for other loaders")
@@ -338,7 +330,8 @@ def _load_skipping(
             tally.snapshots_excluded = snapshots.join(excluded, on=EVENT_KEY, how="semi").height
             left_out = pl.Series("row", [], dtype=pl.Int64)
             if writer.created.height or excluded.height:
-                left_out = _write_spooled(writer, spool, excluded, progress, total_rows(job.source))
+                total = total_rows(job.source)
+                left_out = _write_spooled(writer, spool, excluded, progress, total)
             if writer.created.height:
                 analyze_snapshots(cursor)
             tally.lap("write prices")
@@ -353,23 +346,19 @@ def _check_to_spool(
     checker: SourceChecker,
     tally: LoadTally,
     rejects: RejectsFile | None,
-    spool: Path,
+    spool: PriceSpool,
     progress: bool,
 ) -> pl.DataFrame:
     """Check every batch: bad rows to the rejects, the good rows' prices to ``spool``;
     return every snapshot (:data:`~oddskit.checker.SNAPSHOT_COLUMNS`), one row each."""
     parts = []
-    with (
-        pa.OSFile(str(spool), "wb") as sink,
-        pa.ipc.new_stream(sink, _SPOOL_SCHEMA.schema) as out,
-        _progress(progress, "checking", total_rows(job.source)) as advance,
-    ):
+    with _progress(progress, "checking", total_rows(job.source)) as advance:
         for raw, checked in _checked_batches(job, checker, keep_raw=True):
             tally.count(checked)
             if checked.errors.height and rejects is not None:
                 assert raw is not None
                 _reject_rows(rejects, raw.frame, checked.errors)
-            out.write_table(checked.prices.rechunk().to_arrow().cast(_SPOOL_SCHEMA.schema))
+            spool.write(checked.prices)
             if checked.new_snapshots.height:
                 parts.append(checked.new_snapshots)
             advance(checked.rows)
@@ -380,7 +369,7 @@ def _check_to_spool(
 
 
 def _write_spooled(
-    writer: _Writer, spool: Path, excluded: pl.DataFrame, progress: bool, total: int | None
+    writer: LoadWriter, spool: PriceSpool, excluded: pl.DataFrame, progress: bool, total: int | None
 ) -> pl.Series:
     """Write the spooled prices of the new snapshots; return the row numbers of the
     ``excluded`` bookmaker events' rows (left out)."""
@@ -391,10 +380,9 @@ def _write_spooled(
         table = with_snapshot_ids(prices, writer.created) if writer.created.height else None
         return prices.height, out, table
 
-    with pa.memory_map(str(spool)) as mapped, _progress(progress, "writing", total) as advance:
-        batches = (pl.from_arrow(batch) for batch in pa.ipc.open_stream(mapped))
+    with _progress(progress, "writing", total) as advance:
         # The next batch is prepared while the current one is COPYed.
-        for rows, out, table in _prefetch(prepare(b) for b in batches):  # type: ignore[arg-type]
+        for rows, out, table in _prefetch(prepare(b) for b in spool.read()):
             if table is not None:
                 writer.prices(table)
             if out is not None:
@@ -403,68 +391,11 @@ def _write_spooled(
     return pl.concat(left_out)
 
 
-# -- writing -------------------------------------------------------------------------------
+def _writer(cursor: Any, run: RunRecord, job: _Input, tally: LoadTally) -> LoadWriter:
+    return LoadWriter(cursor, run.id, tally, source=job.source.name, batch_rows=job.batch_rows)
 
 
-class _Writer:
-    """Writes one source's snapshots and prices inside the load's transaction.
-
-    The two places where what a load changes is known: :meth:`snapshots` (a batch's new
-    snapshots, with their ids, in :attr:`created`) and :meth:`prices` (a batch's
-    prices, written). Tables derived from them in the same transaction belong there.
-    """
-
-    def __init__(self, cursor: Any, run_id: int, job: _Input, tally: LoadTally) -> None:
-        self.cursor = cursor
-        self.run_id = run_id
-        self.job = job
-        self.tally = tally
-        self.created = pl.DataFrame()  # snapshot key → id of each snapshot this load inserted
-
-    def snapshots(
-        self, snapshots: pl.DataFrame, *, drop_conflicts: bool, analyze: bool
-    ) -> pl.DataFrame:
-        """Resolve and insert ``snapshots``; return the bookmaker events that conflict
-        with the database (their problems recorded in the tally)."""
-        resolution = resolve_snapshots(
-            self.cursor, snapshots, self.run_id, drop_conflicts=drop_conflicts, analyze=analyze
-        )
-        if resolution.conflicts.height:
-            self.tally.record(conflict_errors(resolution.conflicts))
-        self.tally.new_bookmakers += resolution.new_bookmakers
-        self.tally.new_events += resolution.new_events
-        self.tally.rescheduled_events += resolution.rescheduled_events
-        if resolution.created.height:
-            created = resolution.created
-            self.created = pl.concat([self.created, created]) if self.created.height else created
-            self.tally.snapshots_new = self.created["snapshot_id"].n_unique()
-            self.tally.snapshot_keys_created = self.created.height
-        return resolution.conflicts
-
-    def prepare(self, pool: ThreadPoolExecutor, prices: pl.DataFrame) -> Future[pa.Table] | None:
-        """``prices`` as ``market_odds`` rows, made in ``pool`` (``None``: nothing new)."""
-        if not self.created.height:
-            return None
-        return pool.submit(with_snapshot_ids, prices, self.created)
-
-    def prices(self, table: pa.Table) -> None:
-        """COPY ``table`` into ``market_odds``.
-
-        Repeated prices are found within a batch; the same price given again more
-        than a batch away reaches the unique key, and is reported here for people.
-        """
-        try:
-            self.tally.rows_loaded += copy_prices(self.cursor, table)
-        except Exception as exc:
-            if not is_unique_violation(exc):  # the price key, on a partition
-                raise
-            raise ValidationError(
-                f"{self.job.source.name} gives the same price (bookmaker, bookmaker event, "
-                "captured_at, market, line, outcome) more than once, in rows more than "
-                f"{self.job.batch_rows:,} rows apart; nothing from it was loaded. Remove the "
-                "repeated rows, or load with a larger batch_rows so that they meet in one "
-                f"batch. ({' '.join(str(exc).split())[:300]})"
-            ) from None
+# -- committing ---------------------------------------------------------------------------
 
 
 def _commit(
