@@ -34,6 +34,12 @@ anything (:mod:`oddskit.rejects`); the counts are kept by one
 :class:`~oddskit.load_tally.LoadTally`. A failure of the database driver reaches the
 caller as a :class:`~oddskit.errors.DatabaseError`.
 
+Where changes go: a new optional input column is one line of
+:data:`~oddskit.validation.INPUT_COLUMNS`; which stored match a bookmaker event is,
+one SQL step (:func:`~oddskit.load_sql.link_events`); tables kept in step with the
+snapshots and prices a load writes, :class:`~oddskit.load_writer.LoadWriter`; another
+target for the checked rows, another writer (checking never writes).
+
 Example:
     >>> from oddskit.sources import Source
     >>> frame = Source("polars.DataFrame", "polars", obj=pl.DataFrame({"odds": [2.0]}))
