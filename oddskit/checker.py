@@ -125,7 +125,19 @@ class SourceChecker:
 
     Examples
     --------
-    See the module's example; the loader calls :meth:`check` once per batch.
+    Two batches of one snapshot: it is new once, and seen once.
+
+    >>> from datetime import UTC, datetime
+    >>> from oddskit.sample import generate_sample
+    >>> sample = generate_sample(days=1, events_per_day=1, bookmakers=["betPawa"])
+    >>> first = sample.filter(pl.col("captured_at") == pl.col("captured_at").min())
+    >>> raw = first.with_row_index("row", 1).cast({"row": pl.Int64})
+    >>> checker = SourceChecker(now=datetime.now(UTC), retention_days=30)
+    >>> halves = raw.head(raw.height // 2), raw.slice(raw.height // 2)
+    >>> [checker.check(RawBatch(half)).new_snapshots.height for half in halves]
+    [1, 0]
+    >>> checker.snapshots_seen
+    1
     """
 
     def __init__(self, *, now: datetime, retention_days: int | None) -> None:
@@ -166,6 +178,10 @@ class SourceChecker:
         Returns
         -------
         CheckedBatch
+
+        Examples
+        --------
+        See the class and the module.
         """
         if batch.frame.height:
             valid, errors = validate_batch(

@@ -18,13 +18,25 @@ Identity resolution is one step, :func:`link_events`, so that it can be replaced
 (by bookmaker event id, then SportRadar id today).
 
 Example:
-    >>> with_snapshot_ids(
-    ...     pl.DataFrame({"bookmaker": ["b"], "bookmaker_event_id": ["1"], "captured_at": [1],
-    ...                   "market": ["1x2"], "line": [None], "outcome": ["home"], "odds": [2.0]}),
-    ...     pl.DataFrame({"snapshot_id": [7], "bookmaker": ["b"], "bookmaker_event_id": ["1"],
-    ...                   "captured_at": [1]}),
-    ... ).column("snapshot_id").to_pylist()
-    [7]
+    One snapshot of a new bookmaker with one price, in a transaction rolled back:
+
+    >>> from datetime import UTC, datetime
+    >>> at = datetime(2026, 11, 28, 12, tzinfo=UTC)
+    >>> snapshot = pl.DataFrame({"row": [1], "bookmaker": ["Doctest Bet"],
+    ...     "bookmaker_event_id": ["X-1"], "captured_at": [at], "sport": ["football"],
+    ...     "country": ["Nigeria"], "tournament": ["NPFL"], "sportradar_id": [None],
+    ...     "home_team": ["Enyimba"], "away_team": ["Kano Pillars"], "kickoff": [at]})
+    >>> prices = snapshot.select("bookmaker", "bookmaker_event_id", "captured_at",
+    ...     market=pl.lit("1x2"), line=pl.lit(None, pl.Float64), outcome=pl.lit("home"),
+    ...     odds=pl.lit(2.5))
+    >>> with db.adbc() as conn, conn.cursor() as cursor:
+    ...     lock_for_load(cursor)
+    ...     done = resolve_snapshots(cursor, snapshot, 0, drop_conflicts=False, analyze=False)
+    ...     written = copy_prices(cursor, with_snapshot_ids(prices, done.created))
+    ...     stored = count_stored_snapshots(cursor, snapshot.select(SNAPSHOT_KEY))
+    ...     conn.rollback()
+    >>> done.new_bookmakers, done.new_events, done.created.height, written, stored
+    (1, 1, 1, 1, 1)
 """
 
 from __future__ import annotations
@@ -206,6 +218,8 @@ class Resolution:
     Example:
         >>> Resolution().created.height
         0
+
+    (See the module's example for one made by :func:`resolve_snapshots`.)
     """
 
     new_bookmakers: int = 0
@@ -216,7 +230,10 @@ class Resolution:
 
 
 def lock_for_load(cursor: Any) -> None:
-    """Wait for other loaders, then lock the two partitioned parents (until commit)."""
+    """Wait for other loaders, then lock the two partitioned parents (until commit).
+
+    Example: see the module's.
+    """
     cursor.execute("SELECT pg_advisory_xact_lock($1)", parameters=(LOAD_LOCK_KEY,))
     cursor.execute(_LOCK_TABLES)
 
@@ -251,6 +268,10 @@ def resolve_snapshots(
     Resolution
         With ``conflicts`` (empty when there are none); without ``drop_conflicts``
         and with conflicts, nothing else.
+
+    Examples
+    --------
+    See the module's.
     """
     cursor.execute(
         "DROP TABLE IF EXISTS _load_snapshots, _load_event_rows, _load_events, _load_conflicts"
@@ -299,7 +320,9 @@ def link_events(cursor: Any) -> pl.DataFrame:
     SportRadar id) and returns the bookmaker events whose stored teams or SportRadar id
     differ from the input's: ``row``, the bookmaker event, the input's ``home_team``,
     ``away_team``, ``sportradar_id`` and the stored ``stored_home``, ``stored_away``,
-    ``stored_sportradar_id``.
+    ``stored_sportradar_id`` (words for people: :func:`conflict_errors`).
+
+    Example: :func:`resolve_snapshots` runs it (see the module's example).
     """
     for statement in _LINK_EVENTS:
         cursor.execute(statement)
@@ -309,7 +332,17 @@ def link_events(cursor: Any) -> pl.DataFrame:
 
 def conflict_errors(conflicts: pl.DataFrame) -> pl.DataFrame:
     """The bookmaker events of :func:`link_events` as errors (``row``, ``column``,
-    ``value``, ``reason``), one per event."""
+    ``value``, ``reason``), one per event.
+
+    Example:
+        >>> conflict = pl.DataFrame({"row": [4], "bookmaker": ["betPawa"],
+        ...     "bookmaker_event_id": ["7"], "home_team": ["Enyimba FC"], "away_team": ["Rivers"],
+        ...     "sportradar_id": [None], "stored_home": ["Enyimba"], "stored_away": ["Rivers"],
+        ...     "stored_sportradar_id": [None]}, schema_overrides={"sportradar_id": pl.String,
+        ...     "stored_sportradar_id": pl.String})
+        >>> print(conflict_errors(conflict)["reason"].item())
+        bookmaker event 7 of betPawa is stored as Enyimba v Rivers (SportRadar id none); ...
+    """
     errors = conflicts.select(
         pl.col("row").cast(pl.Int64),
         pl.lit("home_team").alias("column"),
@@ -335,6 +368,16 @@ def with_snapshot_ids(prices: pl.DataFrame, created: pl.DataFrame) -> pa.Table:
 
     Sorted by snapshot id: ids follow the input, so the unique index grows at its
     right edge. Prices of other snapshots (stored before, or left out) are dropped.
+
+    Example:
+        >>> with_snapshot_ids(
+        ...     pl.DataFrame({"bookmaker": ["b", "b"], "bookmaker_event_id": ["1", "2"],
+        ...                   "captured_at": [1, 1], "market": ["1x2"] * 2, "line": [None] * 2,
+        ...                   "outcome": ["home"] * 2, "odds": [2.0, 3.0]}),
+        ...     pl.DataFrame({"snapshot_id": [7], "bookmaker": ["b"], "bookmaker_event_id": ["1"],
+        ...                   "captured_at": [1]}),
+        ... ).to_pylist()[0]["odds"]
+        2.0
     """
     keys = prices.select(SNAPSHOT_KEY).unique()
     ids = created.join(keys, on=SNAPSHOT_KEY, how="semi")  # hashes the batch, not `created`
@@ -347,7 +390,10 @@ def with_snapshot_ids(prices: pl.DataFrame, created: pl.DataFrame) -> pa.Table:
 
 
 def copy_prices(cursor: Any, prices: pa.Table) -> int:
-    """COPY ``prices`` (:data:`PRICE_SCHEMA`) into ``market_odds``; return how many rows."""
+    """COPY ``prices`` (:data:`PRICE_SCHEMA`) into ``market_odds``; return how many rows.
+
+    Example: see the module's.
+    """
     if not prices.num_rows:
         return 0
     cursor.adbc_ingest("market_odds", prices, mode="append")
@@ -355,18 +401,31 @@ def copy_prices(cursor: Any, prices: pa.Table) -> int:
 
 
 def is_unique_violation(exc: BaseException) -> bool:
-    """Whether a driver error is a unique-key violation (SQLSTATE 23505)."""
+    """Whether a driver error is a unique-key violation (SQLSTATE 23505).
+
+    Example:
+        >>> is_unique_violation(RuntimeError("[SQLSTATE 23505] duplicate key value"))
+        True
+    """
     return "23505" in str(exc)
 
 
 def analyze_snapshots(cursor: Any) -> None:
     """Fresh statistics for the planner (autovacuum would be minutes late): the
-    snapshot table is small next to the prices, so this is cheap."""
+    snapshot table is small next to the prices, so this is cheap.
+
+    Example:
+        >>> with db.adbc() as conn, conn.cursor() as cursor:
+        ...     analyze_snapshots(cursor)
+    """
     cursor.execute("ANALYZE odds_snapshots")
 
 
 def count_stored_snapshots(cursor: Any, keys: pl.DataFrame) -> int:
-    """How many of the snapshot keys ``keys`` (distinct) are stored."""
+    """How many of the snapshot keys ``keys`` (distinct) are stored.
+
+    Example: see the module's.
+    """
     stage(cursor, "_reload_keys", keys)
     cursor.execute("ANALYZE _reload_keys")
     cursor.execute(_COUNT_STORED_SNAPSHOTS)
@@ -374,7 +433,15 @@ def count_stored_snapshots(cursor: Any, keys: pl.DataFrame) -> int:
 
 
 def stage(cursor: Any, table: str, frame: pl.DataFrame) -> None:
-    """COPY ``frame`` into a new temporary table ``table``."""
+    """COPY ``frame`` into a new temporary table ``table``.
+
+    Example:
+        >>> with db.adbc() as conn, conn.cursor() as cursor:
+        ...     stage(cursor, "_example", pl.DataFrame({"a": ["x", "y"]}))
+        ...     _ = cursor.execute("SELECT count(*) FROM _example")
+        ...     cursor.fetchone()
+        (2,)
+    """
     cursor.adbc_ingest(table, _for_copy(frame), mode="create", temporary=True)
 
 

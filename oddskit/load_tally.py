@@ -168,7 +168,7 @@ class LoadTally:
     kept_errors: list[pl.DataFrame] = field(default_factory=list)  # the first problems
     started: float = field(default_factory=time.perf_counter)
     timings: dict[str, float] = field(default_factory=dict)
-    _last_lap: float | None = None
+    _last_lap: float | None = field(default=None, init=False, repr=False)
 
     def lap(self, step: str) -> None:
         """Add the seconds since the last lap (or the start) to ``step``."""
