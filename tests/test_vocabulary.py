@@ -297,10 +297,8 @@ def test_the_argument_checks_live_in_one_module() -> None:
 
 
 def test_no_module_is_over_600_lines() -> None:
-    # loading.py is being split by the loader refactor (issue 10, part 1).
-    pending = {"loading.py"}
     sizes = {p.name: len(p.read_text().splitlines()) for p in PACKAGE.glob("*.py")}
-    assert {name: n for name, n in sizes.items() if n > 600 and name not in pending} == {}
+    assert {name: n for name, n in sizes.items() if n > 600} == {}
 
 
 def test_the_package_imports_its_api_lazily_and_lists_it_once() -> None:
