@@ -18,7 +18,8 @@ Usage::
 
     python benchmarks/bench_load.py --rows 5000000 \
         [--url postgresql://postgres@127.0.0.1:5432/postgres] [--out benchmarks/results] \
-        [--rss-rows 1000000,10000000] [--pandas-rows 500000] [--seed 0] [--keep]
+        [--rss-rows 1000000,10000000] [--pandas-rows 500000] [--seed 0] [--keep] \
+        [--on-error raise|skip]
 
 What is measured
 ----------------
@@ -99,6 +100,7 @@ DEFAULT_OUT = Path(__file__).resolve().parent / "results"
 PRICE_COLUMNS = ("snapshot_id", "captured_at", "market", "line", "outcome", "odds")
 BARE = "bench_prices"
 URL_ENV = "ODDSKIT_BENCH_CHILD_URL"
+ON_ERROR_ENV = "ODDSKIT_BENCH_ON_ERROR"
 
 TARGET_VS_COPY = 0.6
 TARGET_VS_PANDAS = 30.0
@@ -203,23 +205,38 @@ def child_load(path: str, out: str) -> None:
 
         setattr(owner, name, wrapper)
 
-    source_loader = getattr(loading, "_SourceLoader", None)
     instrument(loading, "maintain", "partition maintenance")
-    if source_loader is not None:
+    instrument(sources.Source, "file_hash", "file hash")
+    # on_error="raise": one pass, checking in worker threads while the main thread
+    # writes (their times overlap); "check" and "write spooled" run with on_error="skip".
+    try:  # the loader since issue 10: oddskit.loader, checker, load_writer
+        import oddskit.checker as checker
+        import oddskit.load_writer as load_writer
+        import oddskit.loader as loader
+        import oddskit.runs as runs
+    except ImportError:  # the loader before it: one class in oddskit.loading
+        source_loader = loading._SourceLoader
         instrument(source_loader, "_start_run", "start run record")
-        # on_error="raise": one pass, checking in worker threads while the main thread
-        # writes (their times overlap); the two-pass steps below run for a source with
-        # problems, or with on_error="skip".
-        instrument(source_loader, "_captured_span", "time span (captured_at only)", optional=True)
-        instrument(source_loader, "_one_pass", "one pass: check + write", optional=True)
+        instrument(source_loader, "_captured_span", "time span (captured_at only)")
+        instrument(source_loader, "_one_pass", "one pass: check + write")
         instrument(source_loader, "_validate_pass", "pass 1: read + validate")
         instrument(source_loader, "_resolve_and_insert_snapshots", "dimensions + snapshots")
         instrument(source_loader, "_write_pass", "pass 2: re-read + write")
         instrument(source_loader, "_finish_run", "finish run record")
-    instrument(sources.Source, "file_hash", "file hash")
-    instrument(loading, "ensure_partitions", "ensure partitions")
-    instrument(loading, "validate_batch", "validate_batch")
-    instrument(loading, "parse_prices", "parse_prices", optional=True)
+        instrument(loading, "ensure_partitions", "ensure partitions")
+        instrument(loading, "validate_batch", "validate_batch")
+        instrument(loading, "parse_prices", "parse_prices")
+    else:
+        instrument(runs.RunRecord, "start", "start run record")
+        instrument(loader, "_captured_span", "time span (captured_at only)")
+        instrument(loader, "_load_raising", "one pass: check + write")
+        instrument(loader, "_check_to_spool", "check (skip mode)")
+        instrument(load_writer.LoadWriter, "snapshots", "dimensions + snapshots")
+        instrument(loader, "_write_spooled", "write spooled prices (skip mode)")
+        instrument(runs.RunRecord, "finish", "finish run record")
+        instrument(loader, "ensure_partitions", "ensure partitions")
+        instrument(checker, "validate_batch", "validate_batch")
+        instrument(loader, "parse_snapshot_keys", "parse_snapshot_keys")
     instrument(
         adbc_dbapi.Cursor,
         "adbc_ingest",
@@ -230,7 +247,8 @@ def child_load(path: str, out: str) -> None:
     started = time.perf_counter()
     db = Database(url)
     try:
-        report = loading.load(path, db=db, progress=False)
+        on_error = os.environ.get(ON_ERROR_ENV, "raise")
+        report = loading.load(path, db=db, progress=False, on_error=on_error)
     finally:
         db.close()
     seconds = time.perf_counter() - started
@@ -948,6 +966,12 @@ def main(argv: list[str] | None = None) -> int:
         help="runs of the first oddskit load and of (a), best taken (the ratio's two sides)",
     )
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--on-error",
+        choices=["raise", "skip"],
+        default="raise",
+        help="the oddskit loads' on_error mode (skip: check, spool the prices, then write)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep databases and files")
     parser.add_argument("--child-load", help=argparse.SUPPRESS)
     parser.add_argument("--child-out", help=argparse.SUPPRESS)
@@ -957,6 +981,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.rows < 1 or args.pandas_rows < 1:
         parser.error("--rows and --pandas-rows must be >= 1")
+    os.environ[ON_ERROR_ENV] = args.on_error  # for the loader child processes
 
     log(f"database server: {masked(args.url)}")
     report = run(args)

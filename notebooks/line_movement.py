@@ -29,6 +29,7 @@
 from datetime import UTC, datetime, timedelta
 
 import plotly.express as px
+import plotly.io as pio
 import polars as pl
 
 import oddskit
@@ -42,6 +43,9 @@ from oddskit.movement import (
     summarise_movement,
 )
 from oddskit.plots import bookmaker_colors, plot_line_movement, plot_vs_market_over_time
+
+# Charts show in JupyterLab and also as plain HTML (nbconvert, VS Code, other viewers).
+pio.renderers.default = "plotly_mimetype+notebook"
 
 db = open_demo_database(days=2, events_per_day=30)
 

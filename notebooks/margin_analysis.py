@@ -31,6 +31,7 @@
 from datetime import UTC, datetime, timedelta
 
 import plotly.express as px
+import plotly.io as pio
 import polars as pl
 
 import oddskit
@@ -44,6 +45,9 @@ from oddskit.plots import (
     plot_margin_over_time,
     plot_vs_market,
 )
+
+# Charts show in JupyterLab and also as plain HTML (nbconvert, VS Code, other viewers).
+pio.renderers.default = "plotly_mimetype+notebook"
 
 db = open_demo_database(days=2, events_per_day=30)
 
@@ -94,17 +98,20 @@ instances.head()
 
 # %% [markdown]
 # The same numbers as a heatmap. Read across a row for where a bookmaker takes its margin;
-# read down a column for who is cheapest in a market.
+# read down a column for who is cheapest in a market. `scale="market"` colours each market
+# (column) from its lowest to its highest margin, so that double chance (measured against
+# a book of 2, so about twice the others) does not wash out the other markets; the numbers
+# in the cells are the margins.
 
 # %% tags=["chart"]
-fig = plot_margin_heatmap(closing)
+fig = plot_margin_heatmap(closing, scale="market")
 fig
 
 # %% [markdown]
 # Averages hide the spread. Each box below is the distribution of the closing overround
 # over matches (and lines): the box is the middle half, the line inside is the median,
 # the whiskers reach the most extreme values within 1.5 IQR. A tall box means the
-# bookmaker's margin depends on the match (for instance higher on lower leagues).
+# bookmaker's margin depends on the match.
 
 # %% tags=["chart"]
 fig = plot_margin_distribution(closing, markets=["1x2", "over_under", "btts", "asian_handicap"])

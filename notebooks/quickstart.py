@@ -37,11 +37,15 @@ import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import plotly.io as pio
 import polars as pl
 
 import oddskit
 from oddskit.plots import plot_line_movement
 from oddskit.sample import write_sample
+
+# Charts show in JupyterLab and also as plain HTML (nbconvert, VS Code, other viewers).
+pio.renderers.default = "plotly_mimetype+notebook"
 
 db = oddskit.connect()
 print(db.description)

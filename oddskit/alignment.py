@@ -27,7 +27,7 @@ from typing import Literal
 import polars as pl
 
 from oddskit.arguments import choice, duration, renamed_arguments, window
-from oddskit.odds_frames import ASOF_KW, GID, T, group_id, prepare_odds
+from oddskit.odds_frames import ASOF_KW, GID, T, group_id, prepare_odds, warn_if_thin
 
 __all__ = ["Layout", "align_bookmakers"]
 
@@ -113,6 +113,7 @@ def align_bookmakers(
     how = choice(how, "how", Layout)
     since, until = window(since, until)
     df, keys = prepare_odds(frame, market_keys)
+    warn_if_thin(df, keys, what="align_bookmakers")
     df = df.with_columns(group_id(keys))
     first = pl.lit(since) if since is not None else pl.col("captured_at").min().dt.truncate(every)
     # The grid's last instant is inclusive: the last one before `until`.

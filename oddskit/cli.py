@@ -16,17 +16,17 @@ Example:
 from __future__ import annotations
 
 import sys
-from datetime import datetime
+from datetime import date, datetime
 from importlib.metadata import version
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
-from rich.text import Text
 
 from oddskit.cli_links import aliases_app, links_app
-from oddskit.cli_output import State, err, friendly_errors, open_database, out, warning
+from oddskit.cli_output import State, err, fail, friendly_errors, open_database, out, warning
+from oddskit.cli_server import server_app
+from oddskit.cli_tables import Column, check_format, print_table
 from oddskit.errors import ConfigurationError, OddskitError
 from oddskit.partitions import (
     MaintenanceReport,
@@ -50,6 +50,7 @@ app = typer.Typer(
 )
 app.add_typer(links_app, name="links")
 app.add_typer(aliases_app, name="aliases")
+app.add_typer(server_app, name="server")
 
 
 def parse_instant(text: str, option: str) -> datetime:
@@ -61,6 +62,16 @@ def parse_instant(text: str, option: str) -> datetime:
             f"{option} must be an ISO 8601 time such as 2026-12-31T00:00:00+00:00, got {text!r}"
         ) from None
     return require_aware(value, option)
+
+
+FormatOption = Annotated[
+    str,
+    typer.Option(
+        "--format",
+        help="table: a box table on a terminal, plain columns in a pipe or file; "
+        "csv or json: the raw values (the other lines go to stderr).",
+    ),
+]
 
 
 def _print_version(value: bool) -> None:
@@ -108,15 +119,28 @@ def main_options(
 @app.command("demo")
 @friendly_errors
 def demo_command(
-    days: Annotated[int, typer.Option(help="Days of sample odds (ending now).")] = 3,
+    days: Annotated[int, typer.Option(help="Days of demo odds (ending now).")] = 3,
     events_per_day: Annotated[int, typer.Option(help="Matches per day.")] = 100,
-    seed: Annotated[int, typer.Option(help="Random seed of the sample data.")] = 0,
+    seed: Annotated[int, typer.Option(help="Random seed of the demo data.")] = 0,
+    fresh: Annotated[
+        bool,
+        typer.Option(
+            "--fresh",
+            help="Replace the demo data set with a new one made with these options. Data "
+            "that the demo did not load is never touched: with any, nothing is changed.",
+        ),
+    ] = False,
     output: Annotated[
         Path, typer.Option("--output", "-o", help="Where to write the HTML report.")
     ] = Path("oddskit-demo-report.html"),
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
-    """Seed a database with sample odds if it has none, analyse them, write an HTML report."""
+    """Load demo odds into the demo's own database, analyse them, write an HTML report.
+
+    With no database URL, the demo uses its own database (oddskit_demo) on the embedded
+    local server, never the one your loads go to. A demo data set is made once and
+    reused (options that differ are said to be ignored); --fresh makes a new one.
+    """
     from oddskit.demo import run_demo
 
     run_demo(
@@ -124,6 +148,7 @@ def demo_command(
         days=days,
         events_per_day=events_per_day,
         seed=seed,
+        fresh=fresh,
         output=output,
         progress=not quiet,
         echo=lambda line: out.print(line, soft_wrap=True, markup=False, highlight=False),
@@ -166,9 +191,11 @@ def name_list(names: list[str]) -> str:
 
 @app.command("partitions")
 @friendly_errors
-def partitions_command() -> None:
+def partitions_command(fmt: FormatOption = "table") -> None:
     """Show the partition backend, the policy, and every partition with its rows."""
-    with open_database() as db:
+    fmt = check_format(fmt)
+    info = out if fmt == "table" else err
+    with open_database(quiet_stdout=fmt != "table") as db:
         if current_revision(db) is None:
             raise OddskitError("This database has no oddskit schema. Run `oddskit migrate` first.")
         policy = get_policy(db)
@@ -176,21 +203,23 @@ def partitions_command() -> None:
             backend = detect_backend(conn)
         versions = server_versions(db)
         partman = f", pg_partman {versions.pg_partman}" if backend == "pg_partman" else ""
-        out.print(f"Server: PostgreSQL {versions.postgresql}{partman}", markup=False)
+        info.print(f"Server: PostgreSQL {versions.postgresql}{partman}", markup=False)
         retention = f"{policy.retention_days} days" if policy.retention_days else "none (keep all)"
-        out.print(
+        info.print(
             f"Backend: {backend}   premake: {policy.premake_days} days   retention: {retention}"
         )
-        table = Table("parent", "partition", "from (UTC)", "to (UTC)", "rows")
-        stranded = []
-        for p in list_partitions(db):
-            lower = p.lower.strftime("%Y-%m-%d %H:%M") if p.lower else "DEFAULT"
-            upper = p.upper.strftime("%Y-%m-%d %H:%M") if p.upper else ""
-            table.add_row(p.parent, p.name, lower, upper, f"{p.rows:,}")
-            if p.is_default and p.rows:
-                stranded.append(p)
-        out.print(table)
-        for p in stranded:
+        partitions = list_partitions(db)
+    columns = [
+        Column("parent"),
+        Column("partition"),
+        Column("from (UTC)", text=lambda v: f"{v:%Y-%m-%d %H:%M}" if v else "DEFAULT", key="lower"),
+        Column("to (UTC)", text=lambda v: f"{v:%Y-%m-%d %H:%M}" if v else "", key="upper"),
+        Column("rows", number=True),
+    ]
+    rows = [[p.parent, p.name, p.lower, p.upper, p.rows] for p in partitions]
+    print_table(columns, rows, fmt=fmt)
+    for p in partitions:
+        if p.is_default and p.rows:
             warning(
                 f"{p.rows:,} rows sit in the default partition {p.name}. "
                 "They are invisible to retention and block creating their day's partition. "
@@ -215,6 +244,8 @@ def maintain_command(
     with open_database() as db:
         report = maintain(db, now=clock)
     print_maintenance(report)
+    if report.archive_error:
+        fail(report.archive_error)
 
 
 def print_maintenance(report: MaintenanceReport) -> None:
@@ -225,6 +256,9 @@ def print_maintenance(report: MaintenanceReport) -> None:
     if report.dropped:
         dropped += f" ({report.transactions:,} transactions)"
     out.print(dropped)
+    if report.archived:
+        days = [f"{day:%Y-%m-%d}" for day in report.archived]
+        out.print(f"Archived {len(days):,} days before dropping them: {name_list(days)}")
     for name, rows in report.moved_from_default.items():
         out.print(f"Moved {rows:,} rows out of the default partition {name}.")
     for name, rows in report.default_rows.items():
@@ -243,6 +277,15 @@ def policy_command(
     premake_days: Annotated[
         int | None, typer.Option(help="Days of partitions to create ahead.")
     ] = None,
+    archive: Annotated[
+        str | None,
+        typer.Option(
+            help="Where retention archives a day (as Parquet) before dropping it: 'default' "
+            "(the archive folder of the oddskit home), a folder, a URL such as "
+            "s3://bucket/prefix, or 'none' (dropped days are gone).",
+            show_default=False,
+        ),
+    ] = None,
     yes: Annotated[
         bool,
         typer.Option(
@@ -253,12 +296,12 @@ def policy_command(
         ),
     ] = False,
 ) -> None:
-    """Show or change the partition policy (premake and retention).
+    """Show or change the partition policy (premake, retention, archive).
 
     A change is applied at once: maintenance runs right after it.
     """
     with open_database() as db:
-        if retention_days is None and premake_days is None:
+        if retention_days is None and premake_days is None and archive is None:
             policy, report = get_policy(db), None
         else:
             retention: int | str | None = "keep"
@@ -276,13 +319,111 @@ def policy_command(
                 db,
                 premake_days=premake_days,
                 retention_days=retention,  # type: ignore[arg-type]
+                archive="keep" if archive is None else _archive_option(archive),
                 confirm=yes,
             )
             report = maintain(db)
     retention_text = f"{policy.retention_days} days" if policy.retention_days else "none"
-    out.print(f"premake: {policy.premake_days} days   retention: {retention_text}")
+    out.print(
+        f"premake: {policy.premake_days} days   retention: {retention_text}   "
+        f"archive: {_archive_text(policy.archive)}",
+        soft_wrap=True,
+        markup=False,
+    )
     if report is not None:
         print_maintenance(report)
+        if report.archive_error:
+            fail(report.archive_error)
+
+
+def _archive_option(value: str) -> str | None:
+    """``--archive``: 'none', 'default', a URL, or a folder (made absolute)."""
+    if value.strip().lower() == "none":
+        return None
+    if value == "default" or "://" in value:
+        return value
+    return str(Path(value).expanduser().resolve())
+
+
+def _archive_text(value: str | None) -> str:
+    from oddskit.archive import policy_root
+
+    if value is None:
+        return "none (dropped days are gone)"
+    root = policy_root(value)
+    assert root is not None
+    return f"{root.url} (default)" if value == "default" else root.url
+
+
+@app.command("archive")
+@friendly_errors
+def archive_command(
+    day: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--day",
+            help="Archive this UTC day (YYYY-MM-DD) now, from the live tables, without "
+            "dropping it (retention drops it when it expires). Repeat for several days.",
+            show_default=False,
+        ),
+    ] = None,
+    fmt: FormatOption = "table",
+) -> None:
+    """List the archived days (rows, bytes), or archive days on demand (--day)."""
+    from oddskit.archive import archive_day, list_archives, policy_root
+
+    fmt = check_format(fmt)
+    days = [_parse_day(text) for text in day or []]
+    info = out if fmt == "table" else err
+    with open_database(quiet_stdout=fmt != "table") as db:
+        for one in days:
+            record = archive_day(db, one)
+            if record is None:
+                info.print(f"{one}: no live prices, nothing archived")
+            else:
+                info.print(
+                    f"{one}: {record.rows:,} prices, {record.bytes:,} bytes "
+                    f"({record.bytes / record.rows:.1f} bytes per price) in {record.location}",
+                    soft_wrap=True,
+                    markup=False,
+                )
+        if days:
+            return
+        policy = get_policy(db)
+        frame = list_archives(db)
+    info.print(f"Archive: {_archive_text(policy.archive)}", soft_wrap=True, markup=False)
+    root = policy_root(policy.archive)
+    prefix = f"{root.url}/" if root and fmt == "table" else None
+    columns = [
+        Column("day", text=lambda v: f"{v:%Y-%m-%d}"),
+        Column("rows", number=True),
+        Column("bytes", number=True),
+        Column("bytes/row", number=True, text=lambda v: f"{v:.2f}" if v else "-"),
+        Column("archived (UTC)", text=lambda v: f"{v:%Y-%m-%d %H:%M}", key="archived_at"),
+        Column("file", key="location"),  # in a table: relative to the policy's root
+    ]
+    rows = [
+        [
+            row["day"],
+            row["rows"],
+            row["bytes"],
+            row["bytes_per_row"],
+            row["archived_at"],
+            row["location"].removeprefix(prefix) if prefix else row["location"],
+        ]
+        for row in frame.iter_rows(named=True)
+    ]
+    print_table(columns, rows, fmt=fmt)
+    rows_total, size = frame["rows"].sum(), frame["bytes"].sum()
+    per_row = f", {size / rows_total:.2f} bytes per price" if rows_total else ""
+    info.print(f"{frame.height:,} days, {rows_total:,} prices, {size:,} bytes{per_row}")
+
+
+def _parse_day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ConfigurationError(f"--day must be a date such as 2026-10-02, got {text!r}") from None
 
 
 @app.command("load")
@@ -319,7 +460,9 @@ def load_command(
 ) -> None:
     """Load odds snapshots (oddskit's input format) from CSV or Parquet files."""
     from oddskit.loading import LoadReport, load
+    from oddskit.sources import resolve_sources
 
+    resolve_sources(paths)  # a missing file or an empty folder is said before connecting
     with open_database() as db:
         try:
             report = load(
@@ -346,6 +489,7 @@ def load_command(
 @friendly_errors
 def loads_command(
     limit: Annotated[int, typer.Option(help="How many recent loads to list.")] = 20,
+    fmt: FormatOption = "table",
 ) -> None:
     """List recent bulk loads: source, status, rows read/new/present/rejected.
 
@@ -354,23 +498,33 @@ def loads_command(
     """
     from oddskit.runs import close_abandoned_runs
 
-    with open_database() as db:
+    fmt = check_format(fmt)
+    with open_database(quiet_stdout=fmt != "table") as db:
         close_abandoned_runs(db)
         frame = fetch_load_runs(db, limit=limit, kind="load")
-    table = Table("run", "source", "status", "started (UTC)", "read", "new", "present", "rejected")
+    columns = [
+        Column("run", text=str, key="run_id"),
+        Column("source"),
+        Column("status"),
+        Column("started (UTC)", key="started_at"),
+        Column("read", number=True, key="rows_read"),
+        Column("new", number=True, key="rows_loaded"),
+        Column("present", number=True, key="rows_present"),
+        Column("rejected", number=True, key="rows_rejected"),
+    ]
+    if fmt != "table":
+        columns.insert(3, Column("error"))
+    rows = []
     for row in frame.iter_rows(named=True):
-        status = row["status"] if not row["error"] else f"{row['status']}: {row['error'][:60]}"
-        table.add_row(  # data is never markup: a source may be named "[/x].csv"
-            str(row["run_id"]),
-            Text(row["source"]),
-            Text(status),
-            f"{row['started_at']:%Y-%m-%d %H:%M:%S}",
-            f"{row['rows_read']:,}",
-            f"{row['rows_loaded']:,}",
-            f"{row['rows_present']:,}",
-            f"{row['rows_rejected']:,}",
-        )
-    out.print(table)
+        status = row["status"]
+        if fmt == "table" and row["error"]:
+            status = f"{status}: {row['error'][:60]}"
+        values = [row["run_id"], row["source"], status, row["started_at"]]
+        values += [row["rows_read"], row["rows_loaded"], row["rows_present"], row["rows_rejected"]]
+        if fmt != "table":
+            values.insert(3, row["error"])
+        rows.append(values)
+    print_table(columns, rows, fmt=fmt)
 
 
 @app.command("sample")

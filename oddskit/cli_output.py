@@ -21,11 +21,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any, NoReturn, TextIO, TypeVar
 
-import adbc_driver_manager
-import psycopg
-import sqlalchemy as sa
 import typer
-from alembic.util import CommandError
 from rich.console import Console
 from rich.text import Text
 
@@ -35,16 +31,24 @@ from oddskit.urls import mask_secrets, resolve_url
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-#: Exceptions of the database drivers: the server or the connection failed, not oddskit.
-DRIVER_ERRORS = (psycopg.Error, adbc_driver_manager.Error, sa.exc.SQLAlchemyError)
 
-#: Of those, the ones that mean the connection could not be opened or was lost.
-CONNECTION_ERRORS = (
-    psycopg.OperationalError,
-    adbc_driver_manager.OperationalError,
-    sa.exc.OperationalError,
-    sa.exc.DisconnectionError,
-)
+def _driver_errors() -> tuple[tuple[type[BaseException], ...], tuple[type[BaseException], ...]]:
+    """The database drivers' exceptions (the server or the connection failed, not
+    oddskit), and of those the ones that mean the connection could not be opened or
+    was lost. Imported only when an error is described: the drivers are slow to import.
+    """
+    import adbc_driver_manager
+    import psycopg
+    import sqlalchemy as sa
+
+    drivers = (psycopg.Error, adbc_driver_manager.Error, sa.exc.SQLAlchemyError)
+    connection = (
+        psycopg.OperationalError,
+        adbc_driver_manager.OperationalError,
+        sa.exc.OperationalError,
+        sa.exc.DisconnectionError,
+    )
+    return drivers, connection
 
 
 #: typer's own exceptions (usage errors, exits), which typer handles. Newer typer
@@ -176,10 +180,13 @@ def describe_error(exc: BaseException) -> str:
     """
     if isinstance(exc, OddskitError):
         return str(exc)
-    if isinstance(exc, DRIVER_ERRORS):
+    from alembic.util import CommandError
+
+    driver_errors, connection_errors = _driver_errors()
+    if isinstance(exc, driver_errors):
         detail = getattr(exc, "orig", None) or exc  # SQLAlchemy wraps the driver's error
         text = _driver_text(detail)
-        if isinstance(exc, CONNECTION_ERRORS) or isinstance(detail, CONNECTION_ERRORS):
+        if isinstance(exc, connection_errors) or isinstance(detail, connection_errors):
             return (
                 f"the database connection failed: {_sentence(text)} Check that the server is "
                 "up and reachable, then run the command again (what was committed is kept, "
@@ -220,8 +227,15 @@ def friendly_errors(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def open_database() -> Database:
-    """Connect following the resolution order and say which database is in use."""
-    db = connect(State.url)
-    out.print(f"Database: {db.description}", soft_wrap=True)
+def open_database(*, quiet_stdout: bool = False) -> Database:
+    """Connect following the resolution order and say which database is in use.
+
+    With ``quiet_stdout`` (``--format csv|json``) that line goes to stderr, so that
+    stdout holds only the data. The embedded server, when it is the one, stays up for
+    ``ODDSKIT_SERVER_KEEP`` after the command (see :mod:`oddskit.embedded`).
+    """
+    from oddskit.embedded import keep_time
+
+    db = connect(State.url, keep_server=keep_time())
+    (err if quiet_stdout else out).print(f"Database: {db.description}", soft_wrap=True)
     return db

@@ -28,6 +28,7 @@ Examples
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -41,15 +42,18 @@ from oddskit.arguments import (
     renamed_arguments,
     texts,
 )
-from oddskit.errors import ConfigurationError, ValidationError
+from oddskit.errors import ConfigurationError, InsufficientDataWarning, ValidationError
 from oddskit.margins import Method, remove_margin
 from oddskit.markets import EXCLUSIVE_MARKETS, MARKET_OUTCOMES
 from oddskit.odds_frames import (
     NULLS_EQUAL,
     ROW,
+    THIN_SHARE,
     known_bookmaker,
     prepare_odds,
+    user_stacklevel,
     utc_time_column,
+    warn_if_thin,
 )
 
 __all__ = [
@@ -68,8 +72,10 @@ def _board_of(
     aligned: object,
     lookback: object,
     bookmakers: object = None,
+    what: str,
 ) -> tuple[pl.DataFrame, list[str]]:
-    """Check the board arguments, then :func:`_board` of the checked frame."""
+    """Check the board arguments, then :func:`_board` of the checked frame (warning when
+    few matches are priced by two or more bookmakers: ``what`` names the answer)."""
     as_of = aware_datetime(as_of, "as_of")
     lookback = duration(lookback, "lookback", allow_none=True)
     chosen = texts(bookmakers, "bookmakers")
@@ -82,6 +88,7 @@ def _board_of(
                 f"`bookmakers` must be a non-empty subset of {sorted(known)}, got {chosen!r}"
             )
         df = df.filter(pl.col("bookmaker").is_in(chosen))
+    warn_if_thin(df, keys, what=what)
     return _board(df, keys, as_of=as_of, aligned=bool(aligned), lookback=lookback)  # type: ignore[arg-type]
 
 
@@ -211,7 +218,14 @@ def best_prices(
     >>> [(o, b, best, round(gap, 2)) for o, b, best, gap in out.select(cols).rows()]
     [('no', 'A', 'A', 0.0), ('no', 'B', 'A', 0.05), ('yes', 'A', 'B', 0.1), ('yes', 'B', 'B', 0.0)]
     """
-    board, gkeys = _board_of(frame, market_keys, as_of=as_of, aligned=aligned, lookback=lookback)
+    board, gkeys = _board_of(
+        frame,
+        market_keys,
+        as_of=as_of,
+        aligned=aligned,
+        lookback=lookback,
+        what="best_prices",
+    )
     okeys = [*gkeys, "outcome"]
     best_first = {"by": ["odds", "bookmaker"], "descending": [True, False]}
     out = board.with_columns(
@@ -295,6 +309,7 @@ def consensus_line(
         aligned=aligned,
         lookback=lookback,
         bookmakers=bookmakers,
+        what="consensus_line",
     )
     instance = list(dict.fromkeys([*gkeys, "bookmaker", "captured_at"]))
     return _consensus(board, gkeys, method=method, instance=instance)
@@ -352,7 +367,14 @@ def find_arbitrage(
     5.0
     """
     stake = number(stake, "stake", above=0)
-    board, gkeys = _board_of(frame, market_keys, as_of=as_of, aligned=aligned, lookback=lookback)
+    board, gkeys = _board_of(
+        frame,
+        market_keys,
+        as_of=as_of,
+        aligned=aligned,
+        lookback=lookback,
+        what="find_arbitrage",
+    )
     okeys = [*gkeys, "outcome"]
     best_first = {"by": ["odds", "bookmaker"], "descending": [True, False]}
     time = [] if aligned else ["captured_at"]
@@ -513,4 +535,20 @@ def closing_line_value(
         out = out.join(own, on=[*okeys, "bookmaker"], how="left", **NULLS_EQUAL).with_columns(
             (pl.col("odds") / pl.col("closing_odds") - 1.0).alias("clv_vs_book_close")
         )
+    _warn_if_unclosed(out, source=sharp or "the consensus of the closing bookmakers")
     return out.sort(ROW).drop(ROW)
+
+
+def _warn_if_unclosed(out: pl.DataFrame, *, source: str) -> None:
+    """Warn when most bets found no fair closing price (their clv is null)."""
+    unclosed = out.get_column("clv").null_count()
+    if out.height and unclosed > THIN_SHARE * out.height:
+        warnings.warn(
+            f"closing_line_value: {unclosed:,} of {out.height:,} bets have no closing line "
+            f"(clv is null): {source} gives no de-vigged close for their market, line and "
+            "outcome. Check that the bets and `closing` use the same event ids, markets and "
+            "lines; one match under several event ids (listings not linked) is the usual "
+            "cause: `oddskit links candidates`, oddskit.links",
+            InsufficientDataWarning,
+            stacklevel=user_stacklevel(),
+        )

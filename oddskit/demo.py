@@ -1,10 +1,16 @@
 """``oddskit demo``: a database with realistic odds, an analysis and an HTML report, end to end.
 
-:func:`run_demo` connects (the embedded local server unless a URL is given or set),
-creates the schema, seeds the database with the sample generator when it holds no
-recent odds (:func:`ensure_demo_data`: a Parquet file loaded through the real
-loader), analyses the data (margins, biggest movers, coverage) and writes a
-self-contained HTML report (:mod:`oddskit.report`). Every step is timed.
+:func:`run_demo` opens the demo's database (its own, ``oddskit_demo`` on the embedded
+local server, unless a URL is given or set: see :mod:`oddskit.demo_data`), creates the
+schema, loads a demo data set through the real loader when there is none recent
+(``fresh=True``: a new one, replacing the old one; data you loaded yourself is never
+touched), analyses it (margins, biggest movers, coverage) and writes a self-contained
+HTML report (:mod:`oddskit.report`). It says each thing once, as it goes, and times
+every step.
+
+Words: a *match* is one fixture (a row of ``events``); a *listing* is one bookmaker's
+offer of a match, under its own event id. A listing that the loader could not link to
+a match of another bookmaker (no shared SportRadar id) counts as a match of its own.
 
 Examples
 --------
@@ -12,7 +18,7 @@ Examples
 >>> from pathlib import Path
 >>> from oddskit.demo import run_demo
 >>> summary = run_demo(days=3650, output=Path(tempfile.mkdtemp()) / "demo.html", echo=None)
->>> summary.seeded, summary.report.name  # the database already held odds of those days
+>>> summary.seeded, summary.report.name  # the database holds data loaded by someone else
 (False, 'demo.html')
 >>> print(summary.timings_text)
 connect ... s, migrate ... s, analyse ... s, report ... s, total ... s
@@ -24,108 +30,55 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import polars as pl
-import sqlalchemy as sa
 
-from oddskit.connection import Database, connect
+from oddskit.connection import Database
+from oddskit.demo_data import (
+    DEFAULT_DAYS,
+    DEFAULT_EVENTS_PER_DAY,
+    DEMO_DATABASE,
+    clear_demo_data,
+    connect_demo,
+    demo_state,
+    ensure_demo_data,
+    has_recent_data,
+    write_demo_sample,
+)
 from oddskit.loading import LoadReport, load
 from oddskit.report import ReportData, collect_report_data, summary_lines, write_report
-from oddskit.sample import DEFAULT_BOOKMAKERS, SampleSummary, write_sample
+from oddskit.report_data import describe_database
+from oddskit.sample import DEFAULT_BOOKMAKERS
 from oddskit.schema import migrate
 
 __all__ = [
     "DEFAULT_DAYS",
     "DEFAULT_EVENTS_PER_DAY",
+    "DEMO_DATABASE",
     "DemoSummary",
     "ensure_demo_data",
+    "has_recent_data",
     "open_demo_database",
     "run_demo",
 ]
 
-#: Default size of the demo data: days of snapshots ending now, and matches per day.
-DEFAULT_DAYS = 3
-DEFAULT_EVENTS_PER_DAY = 100
+#: Where ``oddskit demo`` writes its report by default (in the working folder).
+DEFAULT_OUTPUT = Path("oddskit-demo-report.html")
 
 Echo = Callable[[str], object]
 
-
-def has_recent_data(db: Database, *, days: float) -> bool:
-    """Whether ``db`` holds an odds snapshot captured in the last ``days`` days.
-
-    Examples
-    --------
-    >>> has_recent_data(db, days=3650), has_recent_data(db, days=0)
-    (True, False)
-    """
-    since = datetime.now(UTC) - timedelta(days=days)
-    with db.engine.connect() as conn:
-        return bool(
-            conn.execute(
-                sa.text("SELECT EXISTS (SELECT 1 FROM odds_snapshots WHERE captured_at >= :since)"),
-                {"since": since},
-            ).scalar()
-        )
+_OPTION_NAMES = {"days": "--days", "events_per_day": "--events-per-day", "seed": "--seed"}
 
 
-def _write_demo_sample(folder: Path, *, days: int, events_per_day: int, seed: int) -> SampleSummary:
-    return write_sample(
-        folder / "oddskit-demo.parquet",
-        days=days,
-        events_per_day=events_per_day,
-        bookmakers=DEFAULT_BOOKMAKERS,
-        interval_minutes=5,
-        seed=seed,
-    )
+def _options_text(options: dict[str, int]) -> str:
+    return " ".join(f"{_OPTION_NAMES[k]} {v}" for k, v in options.items())
 
 
-def ensure_demo_data(
-    db: Database,
-    *,
-    days: int = DEFAULT_DAYS,
-    events_per_day: int = DEFAULT_EVENTS_PER_DAY,
-    seed: int = 0,
-    progress: bool | None = None,
-) -> LoadReport | None:
-    """Seed ``db`` with sample odds unless it holds snapshots of the last ``days`` days.
-
-    The sample (:func:`oddskit.sample.write_sample`: all four bookmakers, a snapshot
-    every 5 minutes, ``days`` days of matches ending now) is written as Parquet to a
-    temporary folder and loaded with :func:`oddskit.load`. The schema must exist
-    (:func:`oddskit.migrate`). Loading the same sample again adds nothing.
-
-    Parameters
-    ----------
-    db
-        The database.
-    days
-        Days of sample odds, ending now (and how recent existing odds must be).
-    events_per_day
-        Matches per day.
-    seed
-        Random seed of the sample.
-    progress
-        Show the loader's progress bar; default: when stderr is a terminal.
-
-    Returns
-    -------
-    LoadReport | None
-        The load's report, or ``None`` when the database already had recent data.
-
-    Examples
-    --------
-    >>> ensure_demo_data(db, days=3650) is None  # odds of the last ten years are there
-    True
-    """
-    if has_recent_data(db, days=days):
-        return None
-    with tempfile.TemporaryDirectory(prefix="oddskit-demo-") as folder:
-        sample = _write_demo_sample(
-            Path(folder), days=days, events_per_day=events_per_day, seed=seed
-        )
-        return load(sample.path, db=db, progress=progress)
+def _timings_text(timings: dict[str, float]) -> str:
+    steps = [f"{name} {seconds:.1f} s" for name, seconds in timings.items()]
+    return ", ".join([*steps, f"total {sum(timings.values()):.1f} s"])
 
 
 def open_demo_database(
@@ -135,19 +88,19 @@ def open_demo_database(
     events_per_day: int = DEFAULT_EVENTS_PER_DAY,
     echo: Echo = print,
 ) -> Database:
-    """Connect, migrate and seed when needed: the first cell of the example notebooks.
+    """Connect, migrate and load demo data when needed: the first cell of the example notebooks.
 
-    Uses :func:`oddskit.connect` (``url``, else the environment, else the embedded
-    server), brings the schema to the latest revision and calls
-    :func:`ensure_demo_data`; says through ``echo`` which database it is and whether
-    sample data was loaded.
+    Opens the demo's database (:func:`oddskit.demo_data.connect_demo`: ``url``, else
+    the environment's, else ``oddskit_demo`` on the embedded local server), brings the
+    schema to the latest revision and calls :func:`ensure_demo_data`; says through
+    ``echo`` which database it is and whether demo data was loaded.
 
     Parameters
     ----------
     url
-        A database URL; default: oddskit's resolution order.
+        A database URL; default: oddskit's resolution order, else the demo's own database.
     days, events_per_day
-        Size of the sample odds loaded into a database without recent odds.
+        Size of the demo data loaded into a database without recent odds.
     echo
         Receives the messages (default: ``print``).
 
@@ -159,27 +112,24 @@ def open_demo_database(
     Examples
     --------
     >>> demo_db = open_demo_database(days=3650)
-    postgresql://... (from ODDSKIT_DATABASE_URL)
-    The database already holds recent odds; nothing generated.
+    Database: ... (from ODDSKIT_DATABASE_URL)
+    It holds odds of the last 3650 days: nothing generated.
     >>> demo_db.close()
     """
-    db = connect(url)
-    echo(db.description)
+    db = connect_demo(url)
+    echo(f"Database: {describe_database(db)}")
     migrate(db)
     report = ensure_demo_data(db, days=days, events_per_day=events_per_day, progress=False)
     if report is None:
-        echo("The database already holds recent odds; nothing generated.")
+        echo(f"It holds odds of the last {days} days: nothing generated.")
     else:
-        echo(
-            f"Seeded with sample data: {report.rows_read:,} rows read, "
-            f"{report.rows_loaded:,} new, {report.rows_present:,} already present"
-        )
+        echo(f"Loaded a demo data set: {report.rows_loaded:,} prices, {days} days ending now.")
     return db
 
 
 @dataclass(frozen=True, eq=False)
 class DemoSummary:
-    """What :func:`run_demo` did and found; ``str()`` gives the text summary."""
+    """What :func:`run_demo` did and found; ``str()`` gives what it said, line by line."""
 
     database: str
     report: Path
@@ -188,6 +138,7 @@ class DemoSummary:
     sample_rows: int | None
     data: ReportData
     timings: dict[str, float] = field(default_factory=dict)
+    lines: tuple[str, ...] = ()
 
     @property
     def margins(self) -> pl.DataFrame:
@@ -196,40 +147,23 @@ class DemoSummary:
 
     @property
     def movers(self) -> pl.DataFrame:
-        """One row per event with its biggest 1x2 move, biggest first."""
+        """One row per match and main market with its biggest move, biggest first."""
         return self.data.movers
 
     @property
     def coverage(self) -> pl.DataFrame:
-        """Snapshots and events per bookmaker."""
+        """Snapshots and listings per bookmaker."""
         return self.data.coverage
 
     @property
     def timings_text(self) -> str:
         """``"connect 0.4 s, migrate 0.3 s, …, total 52.0 s"``."""
-        steps = [f"{name} {seconds:.1f} s" for name, seconds in self.timings.items()]
-        return ", ".join([*steps, f"total {sum(self.timings.values()):.1f} s"])
+        return _timings_text(self.timings)
 
     @property
     def text(self) -> str:
-        """The text summary: database, what was loaded, data, margins, movers, coverage."""
-        if self.seeded and self.load is not None:
-            loaded = (
-                f"Seeded with sample data: {self.load.rows_read:,} rows read, "
-                f"{self.load.rows_loaded:,} new, {self.load.rows_present:,} already present"
-            )
-        else:
-            loaded = "The database already holds recent odds: no sample data generated."
-        return "\n".join(
-            [
-                f"Database: {self.database}",
-                loaded,
-                *summary_lines(self.data),
-                "",
-                f"Report: {self.report}",
-                f"Timings: {self.timings_text}",
-            ]
-        )
+        """Everything the demo said, each thing once."""
+        return "\n".join(self.lines)
 
     def __str__(self) -> str:
         return self.text
@@ -241,41 +175,55 @@ def run_demo(
     days: int = DEFAULT_DAYS,
     events_per_day: int = DEFAULT_EVENTS_PER_DAY,
     seed: int = 0,
-    output: str | Path = Path("oddskit-demo-report.html"),
+    fresh: bool = False,
+    output: str | Path = DEFAULT_OUTPUT,
     progress: bool | None = None,
     echo: Echo | None = print,
 ) -> DemoSummary:
-    """Connect, migrate, seed when empty, analyse, write the HTML report; time each step.
+    """Open the demo's database, load a demo data set if needed, analyse, write the report.
 
     Parameters
     ----------
     url
-        A database URL; default: oddskit's resolution order (``ODDSKIT_DATABASE_URL``,
-        ``DATABASE_URL``, else the embedded local server).
+        A database URL; default: ``ODDSKIT_DATABASE_URL``, ``DATABASE_URL``, else the
+        demo's own database ``oddskit_demo`` on the embedded local server.
     days
-        Days of sample odds (ending now) to generate when the database has none that
-        recent; the report covers the last ``days`` days of captures.
+        Days of demo odds (ending now) to generate.
     events_per_day
-        Matches per day of the sample.
+        Matches per day of the demo data.
     seed
-        Random seed of the sample.
+        Random seed of the demo data.
+    fresh
+        Replace the demo data set with a new one made with these options. Refused
+        (nothing changed) when the database holds data that the demo did not load.
     output
         Where to write the HTML report.
     progress
         The loader's progress bar; default: when stderr is a terminal.
     echo
-        Receives one line per step; ``None`` for silence.
+        Receives each line as it is said; ``None`` for silence.
+
+    Without ``fresh``, an existing recent demo data set is reused (the options that
+    differ from the ones it was made with are said to be ignored); one with no odds
+    of the last ``days`` days is replaced. A database holding data that the demo did
+    not load gets nothing generated: the report covers the newest ``days`` days of it.
 
     Returns
     -------
     DemoSummary
-        What was done and found; ``str()`` gives the text summary.
+        What was done and found; ``str()`` gives what was said.
 
     Examples
     --------
     See the module docstring.
     """
-    say: Echo = echo or (lambda _line: None)
+    lines: list[str] = []
+
+    def say(line: str = "") -> None:
+        lines.append(line)
+        if echo is not None:
+            echo(line)
+
     timings: dict[str, float] = {}
     clock = time.perf_counter()
 
@@ -285,49 +233,79 @@ def run_demo(
         timings[step] = now - clock
         clock = now
 
-    db = connect(url)
+    wanted = {"days": days, "events_per_day": events_per_day, "seed": seed}
+    db = connect_demo(url)
     try:
-        say(f"Database: {db.description}")
+        description = describe_database(db)
+        say(f"Database: {description}")
         lap("connect")
         revision = migrate(db)
         lap("migrate")
         say(f"Schema at revision {revision}")
+        state = demo_state(db)
         report: LoadReport | None = None
         rows: int | None = None
-        if has_recent_data(db, days=days):
-            say(f"The database holds odds of the last {days} days: skipping the sample data.")
+        lookback = timedelta(days=days)
+        if not state.only_demo and state.newest is not None:
+            if fresh:
+                clear_demo_data(db)  # raises: it holds data the demo did not load
+            say(
+                f"It holds {state.others()}: the demo generates nothing here and reports "
+                f"on the newest {days} days of those odds (--events-per-day and --seed "
+                "do not apply)."
+            )
         else:
-            with tempfile.TemporaryDirectory(prefix="oddskit-demo-") as folder:
-                say(
-                    f"Generating sample odds: {days} days × {events_per_day} matches, "
-                    f"{len(DEFAULT_BOOKMAKERS)} bookmakers, a snapshot every 5 minutes …"
+            made = state.made
+            if made and not fresh and has_recent_data(db, days=days):
+                when, options = made
+                ignored = {k: v for k, v in wanted.items() if options.get(k) != v}
+                text = (
+                    f"Reusing the demo data set made {when:%Y-%m-%d %H:%M} UTC with "
+                    f"{_options_text(options)}"
                 )
-                sample = _write_demo_sample(
-                    Path(folder), days=days, events_per_day=events_per_day, seed=seed
-                )
-                rows = sample.rows
-                lap("generate")
-                say(f"Wrote {sample.rows:,} rows ({sample.events:,} matches); loading them …")
-                report = load(sample.path, db=db, progress=progress)
-                lap("load")
-                say(str(report).replace(str(sample.path), "sample"))
-        say("Analysing …")
-        data = collect_report_data(db, lookback=timedelta(days=days))
+                if ignored:
+                    text += f"; {_options_text(ignored)} ignored"
+                say(f"{text}. `oddskit demo --fresh` makes a new one.")
+                lookback = timedelta(days=options["days"])
+            else:
+                if state.newest is not None:
+                    clear_demo_data(db)
+                    why = "as asked (--fresh)" if fresh else f"none of it is {days} days recent"
+                    say(f"Replacing the demo data set: {why}.")
+                with tempfile.TemporaryDirectory(prefix="oddskit-demo-") as folder:
+                    say(
+                        f"Generating demo odds: {_options_text(wanted)} ({len(DEFAULT_BOOKMAKERS)} "
+                        "bookmakers, a snapshot every 5 minutes) …"
+                    )
+                    sample = write_demo_sample(Path(folder), **wanted)
+                    rows = sample.rows
+                    lap("generate")
+                    report = load(sample.path, db=db, progress=progress)
+                    lap("load")
+                    say(
+                        f"Loaded {report.rows_loaded:,} prices ({report.results[0].snapshots_new:,}"
+                        f" snapshots) through the loader in {report.seconds:.1f} s."
+                    )
+        data = collect_report_data(db, lookback=lookback)
         lap("analyse")
-        path = write_report(db, output, data=data, title="oddskit demo report")
+        path = write_report(db, output, data=data, title="oddskit demo report").resolve()
         lap("report")
-        say(f"Report written to {path}")
-        summary = DemoSummary(
-            database=db.description,
+        say()
+        for line in summary_lines(data):
+            say(line)
+        say()
+        say(f"Report: {path}")
+        say(f"        {path.as_uri()}")
+        say(f"Timings: {_timings_text(timings)}")
+        return DemoSummary(
+            database=description,
             report=path,
             seeded=report is not None,
             load=report,
             sample_rows=rows,
             data=data,
             timings=timings,
+            lines=tuple(lines),
         )
-        say("")
-        say(summary.text)
-        return summary
     finally:
         db.close()

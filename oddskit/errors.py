@@ -33,3 +33,13 @@ class RejectsError(OddskitError, OSError):
 
 class ConfirmationRequired(ConfigurationError):
     """A change would drop data and was not confirmed (``confirm=True``, ``--yes``)."""
+
+
+class OddskitWarning(UserWarning):
+    """Base class of the warnings oddskit gives (filter them with ``warnings``)."""
+
+
+class InsufficientDataWarning(OddskitWarning):
+    """The data given cannot fully support the answer asked for (e.g. a cross-bookmaker
+    comparison on matches that only one bookmaker prices): the result is partial or
+    empty, not wrong, and the message says what is missing and what to do."""

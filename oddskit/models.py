@@ -10,8 +10,9 @@ Facts (RANGE-partitioned by ``captured_at``, one partition per UTC day)::
     market_odds      one row per priced outcome of a snapshot
 
 Lineage: ``scrape_runs`` records every scrape and every bulk load (kind ``'load'``),
-``scrape_errors`` the rows they rejected. ``partition_policies`` holds the premake
-and retention settings that partition maintenance applies.
+``scrape_errors`` the rows they rejected. ``partition_policies`` holds the premake,
+retention and archive settings that partition maintenance applies; ``archives`` lists
+the days kept as Parquet files after they left the live tables.
 
 Only the partitioned *parents* are modelled; their daily children are created by
 partition maintenance (:mod:`oddskit.partitions`) and are invisible to Alembic.
@@ -27,17 +28,18 @@ before the ``odds_snapshots`` partitions of the same day.
 Example:
     >>> from oddskit.models import Base
     >>> sorted(Base.metadata.tables)[:3]
-    ['bookmakers', 'event_bookmakers', 'events']
+    ['archives', 'bookmakers', 'event_bookmakers']
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
+    Date,
     DateTime,
     Double,
     ForeignKey,
@@ -286,11 +288,18 @@ class PartitionPolicy(Base):
     __table_args__ = (
         CheckConstraint("premake_days BETWEEN 1 AND 366", name="premake_days"),
         CheckConstraint("retention_days IS NULL OR retention_days >= 1", name="retention_days"),
+        CheckConstraint(
+            "archive IN ('none', 'default') OR archive LIKE '/%' OR archive LIKE '%://%'",
+            name="archive",
+        ),
     )
 
     parent_table: Mapped[str] = mapped_column(Text, primary_key=True)
     premake_days: Mapped[int] = mapped_column(Integer, server_default="4")
     retention_days: Mapped[int | None] = mapped_column(Integer, server_default="30")
+    #: Where retention archives a day before dropping it: 'default' (the oddskit
+    #: home's archive folder), 'none', an absolute folder or a URL (migration 0006).
+    archive: Mapped[str] = mapped_column(Text, server_default="default")
 
 
 class OddsSnapshot(Base):
@@ -363,3 +372,23 @@ class MarketOdds(Base):
 
     # No primary key (``line`` is nullable): the unique index above is the natural key.
     __mapper_args__ = {"primary_key": [snapshot_id, captured_at, market, line, outcome]}  # noqa: RUF012
+
+
+class Archive(Base):
+    """One UTC day in the Parquet archive: its file and what was verified about it
+    (migration 0006; see :mod:`oddskit.archive`)."""
+
+    __tablename__ = "archives"
+    __table_args__ = (
+        CheckConstraint("rows >= 0 AND bytes >= 0 AND live_rows >= 0", name="counts"),
+    )
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    root: Mapped[str] = mapped_column(Text)
+    path: Mapped[str] = mapped_column(Text)
+    rows: Mapped[int] = mapped_column(BigInteger)
+    bytes: Mapped[int] = mapped_column(BigInteger)
+    checksum: Mapped[str] = mapped_column(Text)
+    live_rows: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    live_checksum: Mapped[str | None] = mapped_column(Text)
+    archived_at: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now())

@@ -27,7 +27,16 @@ import polars as pl
 
 from oddskit.arguments import duration, integer, number, renamed_arguments
 from oddskit.errors import ConfigurationError, ValidationError
-from oddskit.odds_frames import ASOF_KW, EPS, GID, T, group_id, known_bookmaker, prepare_odds
+from oddskit.odds_frames import (
+    ASOF_KW,
+    EPS,
+    GID,
+    T,
+    group_id,
+    known_bookmaker,
+    prepare_odds,
+    warn_if_thin,
+)
 
 __all__ = ["detect_steam", "lead_lag", "lead_lag_summary"]
 
@@ -222,6 +231,7 @@ def lead_lag(
     min_move = number(min_move, "min_move", above=0, below=1)
     max_lag = duration(max_lag, "max_lag")  # type: ignore[assignment]
     df, keys = prepare_odds(frame, market_keys)
+    warn_if_thin(df, keys, what="lead_lag")
     leader = known_bookmaker(df, leader, "leader")
     follower = known_bookmaker(df, follower, "follower")
     if leader is not None and leader == follower:

@@ -29,13 +29,15 @@ Examples
 from __future__ import annotations
 
 import inspect
+import sys
+import warnings
 from collections.abc import Sequence
 from typing import Final
 
 import polars as pl
 
 from oddskit.arguments import columns
-from oddskit.errors import ConfigurationError, ValidationError
+from oddskit.errors import ConfigurationError, InsufficientDataWarning, ValidationError
 from oddskit.odds_formats import check_decimal_odds
 
 __all__ = [
@@ -44,8 +46,14 @@ __all__ = [
     "known_bookmaker",
     "market_keys_of",
     "prepare_odds",
+    "user_stacklevel",
     "utc_time_column",
+    "warn_if_thin",
 ]
+
+#: Below this share of matches priced by two or more bookmakers (or by the sharp
+#: bookmaker), a cross-bookmaker answer warns that it covers only part of the data.
+THIN_SHARE: Final = 0.5
 
 #: Default market keys (those present in the frame are used; ``event_id`` is required).
 DEFAULT_MARKET_KEYS: Final[tuple[str, ...]] = ("event_id", "market", "line")
@@ -167,3 +175,67 @@ def known_bookmaker(df: pl.DataFrame, value: object, name: str) -> str | None:
             f"`{name}` must be one of the frame's bookmakers {books} or None, got {value!r}"
         )
     return value
+
+
+def warn_if_thin(
+    df: pl.DataFrame, keys: Sequence[str], *, what: str, sharp: str | None = None
+) -> None:
+    """Warn (:class:`~oddskit.errors.InsufficientDataWarning`) when ``df`` holds several
+    bookmakers but most of its matches are priced by one of them only, or lack the
+    ``sharp`` bookmaker: a cross-bookmaker answer (``what``) then covers only a few of
+    them, or none.
+
+    A match is ``event_id`` when the frame has it, else the first market key.
+
+    Example:
+        >>> from datetime import UTC, datetime
+        >>> frame = pl.DataFrame({"event_id": [1, 2], "bookmaker": ["A", "B"],
+        ...     "market": "1x2", "outcome": "home", "odds": 2.0,
+        ...     "captured_at": datetime(2026, 5, 1, tzinfo=UTC)})
+        >>> with warnings.catch_warnings(record=True) as caught:
+        ...     warnings.simplefilter("always")
+        ...     warn_if_thin(frame, ["event_id", "market"], what="best prices")
+        >>> print(caught[0].message)  # doctest: +ELLIPSIS
+        best prices: only 0 of 2 matches are priced by two or more bookmakers...
+    """
+    match = "event_id" if "event_id" in df.columns else (keys[0] if keys else None)
+    if match is None or df.is_empty() or df.get_column("bookmaker").n_unique() < 2:
+        return  # one bookmaker asked for (or given): nothing to compare, nothing to warn
+    books = df.group_by(match).agg(
+        pl.col("bookmaker").n_unique().alias("books"),
+        (pl.col("bookmaker") == sharp).any().alias("sharp") if sharp else pl.lit(True),
+    )
+    total = books.height
+    shared = int((books["books"] >= 2).sum())
+    problems = []
+    if shared < THIN_SHARE * total:
+        problems.append(
+            f"only {shared:,} of {total:,} matches are priced by two or more bookmakers, so "
+            f"the answer covers those alone. If one match is stored under several event "
+            "ids (listings not linked: no SportRadar id or match_key, names spelled "
+            "differently), link them: `oddskit links candidates`, oddskit.links"
+        )
+    if sharp:
+        with_sharp = int(books["sharp"].sum())
+        if with_sharp < THIN_SHARE * total:
+            problems.append(
+                f"the sharp bookmaker {sharp!r} prices only {with_sharp:,} of {total:,} "
+                "matches; the others get no closing line from it"
+            )
+    if problems:
+        warnings.warn(
+            f"{what}: " + "; ".join(problems) + ".",
+            InsufficientDataWarning,
+            stacklevel=user_stacklevel(),
+        )
+
+
+def user_stacklevel() -> int:
+    """``stacklevel`` of the first caller outside oddskit (the user's call), for a warning
+    given by the function that calls this one."""
+    frame = sys._getframe(1)  # the function that warns: stacklevel 1
+    level = 1
+    while frame.f_back is not None and frame.f_globals.get("__name__", "").startswith("oddskit"):
+        frame = frame.f_back
+        level += 1
+    return level

@@ -14,9 +14,12 @@ Two backends behind one interface, picked by what the database was migrated with
 Both make the same daily partitions on UTC midnights (pg_partman 5 names them
 ``<parent>_pYYYYMMDD``), and both drop a partition only when its *upper* bound is older
 than ``now - retention``, so no row younger than the retention window is ever dropped.
-Prices (``market_odds``) are dropped before the snapshots of the same day. The policy
-(premake, retention) lives in the ``partition_policies`` table; :func:`set_policy`
-changes it, and asks for ``confirm=True`` before a change that drops data.
+Prices (``market_odds``) are dropped before the snapshots of the same day. With the
+archive on (the default), each day's prices are first written to Parquet, verified and
+recorded (:mod:`oddskit.archive`), one day at a time, and a day that cannot be archived
+is not dropped. The policy (premake, retention, archive) lives in the
+``partition_policies`` table; :func:`set_policy` changes it, and asks for
+``confirm=True`` before a change that drops data.
 
 Roles: partitions are created by ``oddskit_create_daily_partitions`` (migration 0005),
 which runs as the owner of the tables, so a loader role needs only EXECUTE on it (and it
@@ -42,6 +45,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any, Literal
 
 import sqlalchemy as sa
@@ -80,10 +84,12 @@ LOCK_BUDGET = 40
 
 @dataclass(frozen=True)
 class Policy:
-    """How many days ahead to create partitions, and how many days to keep."""
+    """Days of partitions made ahead, days kept, and where retention archives a day
+    first (``None``: nowhere; ``'default'``: ``<oddskit home>/archive``; a folder or URL)."""
 
     premake_days: int
     retention_days: int | None
+    archive: str | None = "default"
 
 
 @dataclass(frozen=True)
@@ -100,11 +106,14 @@ class Partition:
 
 @dataclass(frozen=True)
 class MaintenanceReport:
-    """What a maintenance run did (``transactions``: how many it took to do it)."""
+    """What a maintenance run did (``transactions``: how many it took); ``archived``: the
+    days archived before their drop; ``archive_error``: why retention stopped at a day."""
 
     backend: BackendName
     created: list[str] = field(default_factory=list)
     dropped: list[str] = field(default_factory=list)
+    archived: list[date] = field(default_factory=list)
+    archive_error: str | None = None
     moved_from_default: dict[str, int] = field(default_factory=dict)
     default_rows: dict[str, int] = field(default_factory=dict)
     transactions: int = 0
@@ -121,20 +130,21 @@ def get_policy(db: Database) -> Policy:
 
     Example:
         >>> get_policy(db)  # doctest: +SKIP
-        Policy(premake_days=4, retention_days=30)
+        Policy(premake_days=4, retention_days=30, archive='default')
     """
     with db.engine.connect() as conn:
-        row = conn.execute(
+        row = conn.execute(  # to_jsonb: a schema older than 0006 has no archive column
             sa.text(
-                "SELECT premake_days, retention_days FROM partition_policies "
-                "WHERE parent_table = 'odds_snapshots'"
+                "SELECT premake_days, retention_days, to_jsonb(p) ->> 'archive' AS archive "
+                "FROM partition_policies p WHERE parent_table = 'odds_snapshots'"
             )
         ).one_or_none()
     if row is None:
         raise ConfigurationError(
             f"{db.masked_url} has no oddskit schema. Run `oddskit migrate` first."
         )
-    return Policy(premake_days=row.premake_days, retention_days=row.retention_days)
+    archive = None if row.archive in (None, "none") else row.archive
+    return Policy(row.premake_days, row.retention_days, archive)
 
 
 def _whole_days(value: Any, name: str, meaning_of_none: str) -> int | None:
@@ -154,11 +164,15 @@ def set_policy(
     *,
     premake_days: int | None = None,
     retention_days: int | Literal["keep"] | None = "keep",
+    archive: str | Path | None = "keep",
     confirm: bool = False,
 ) -> Policy:
-    """Change how far ahead partitions are made and how long they are kept.
+    """Change how far ahead partitions are made, how long they are kept, and where
+    retention archives them.
 
-    ``retention_days=None`` keeps everything; leave it out to keep the current value.
+    ``retention_days=None`` keeps everything; ``archive``: ``'default'`` (the oddskit
+    home's ``archive`` folder), a folder, a URL (``'s3://bucket/prefix'``) or ``None``
+    (dropped days are not archived). Left out, each keeps its current value.
     A shorter retention that would drop partitions raises :class:`ConfirmationRequired`
     saying how many partitions and rows would go, and changes nothing, unless
     ``confirm=True``; they are dropped by the next :func:`maintain` (``oddskit policy
@@ -166,7 +180,7 @@ def set_policy(
 
     Example:
         >>> set_policy(db, retention_days=60)  # doctest: +SKIP
-        Policy(premake_days=4, retention_days=60)
+        Policy(premake_days=4, retention_days=60, archive='default')
         >>> set_policy(Database("postgresql://localhost/odds"), retention_days="30")
         Traceback (most recent call last):
         ...
@@ -177,7 +191,11 @@ def set_policy(
         retention_days = _whole_days(retention_days, "retention_days", "to keep everything")
     if not isinstance(confirm, bool):
         raise ConfigurationError(f"`confirm` must be True or False, got {confirm!r}")
+    from oddskit.archive_files import archive_setting  # pyarrow: only when needed
+
+    archive = archive_setting(archive)
     current = get_policy(db)
+    archive_to = current.archive if archive == "keep" else archive
     premake = current.premake_days if premake_days is None else premake_days
     retention = current.retention_days if retention_days == "keep" else retention_days
     if not 1 <= premake <= 366:
@@ -198,25 +216,23 @@ def set_policy(
                 f"owner of the oddskit tables ({roles.owner!r}). Connect as that role."
             )
         if any(name not in kept_today for _, name, _ in doomed) and not confirm:
-            raise ConfirmationRequired(_drop_warning(db, retention, doomed))
+            raise ConfirmationRequired(_drop_warning(db, retention, doomed, archive_to))
         with db.engine.begin() as conn:
             conn.execute(
                 sa.text(
-                    "UPDATE partition_policies "
-                    "SET premake_days = :premake, retention_days = :retention"
+                    "UPDATE partition_policies SET premake_days = :premake, "
+                    "retention_days = :retention, archive = :archive"
                 ),
-                {"premake": premake, "retention": retention},
+                {"premake": premake, "retention": retention, "archive": archive_to or "none"},
             )
             if detect_backend(conn) == "pg_partman":
-                _sync_partman_config(conn, Policy(premake, retention))
+                _sync_partman_config(conn, Policy(premake, retention, archive_to))
     except sa.exc.SQLAlchemyError as exc:
         raise _partition_error(db, "Changing the partition policy failed", exc) from None
-    return Policy(premake, retention)
+    return Policy(premake, retention, archive_to)  # type: ignore[arg-type]
 
 
-def _drop_warning(
-    db: Database, retention: int | None, doomed: list[tuple[str, str, datetime]]
-) -> str:
+def _drop_warning(db: Database, retention: int | None, doomed: list, archive: str | None) -> str:
     rows = _row_counts(db, [name for _, name, _ in doomed])
     snapshots = sum(rows[name] for parent, name, _ in doomed if parent == "odds_snapshots")
     prices = sum(rows[name] for parent, name, _ in doomed if parent == "market_odds")
@@ -227,12 +243,16 @@ def _drop_warning(
         f"to {last:%Y-%m-%d} UTC) holding {snapshots + prices:,} rows ({snapshots:,} snapshots, "
         f"{prices:,} prices) at the next maintenance. Nothing was changed. To go ahead: "
         f"`oddskit policy --retention-days {retention} --yes`, or "
-        f"set_policy(db, retention_days={retention}, confirm=True)."
+        f"set_policy(db, retention_days={retention}, confirm=True). "
+        + (f"Each day is archived first ({archive})." if archive else "The archive is off.")
     )
 
 
 def _sync_partman_config(conn: sa.Connection, policy: Policy) -> None:
-    retention = f"{policy.retention_days} days" if policy.retention_days else None
+    # With the archive on, oddskit drops each day itself once it is archived:
+    # pg_partman's own retention would drop a day that could not be archived.
+    keep = policy.retention_days is None or policy.archive is not None
+    retention = None if keep else f"{policy.retention_days} days"
     conn.execute(
         sa.text(
             "UPDATE partman.part_config SET premake = :premake, retention = :retention, "
@@ -488,8 +508,11 @@ def maintain(db: Database, *, now: datetime | None = None) -> MaintenanceReport:
                 "'Roles and privileges' in the README)."
             )
         notice, moved, transactions = None, {}, 0
+        archived: list[date] = []
+        archive_error = None
         if roles.manager:
-            transactions += _in_batches(db, [name for _, name, _ in expired], _drop)
+            archived, archive_error, spent = _retire(db, expired, policy)
+            transactions += spent
             if backend == "pg_partman":
                 with db.engine.begin() as conn:
                     _lock(conn)
@@ -521,11 +544,28 @@ def maintain(db: Database, *, now: datetime | None = None) -> MaintenanceReport:
         backend=backend,
         created=sorted(after - before),
         dropped=sorted(before - after),
+        archived=archived,
+        archive_error=archive_error,
         moved_from_default=moved,
         default_rows=default_rows,
         transactions=transactions,
         notice=notice,
     )
+
+
+def _retire(
+    db: Database, expired: list[tuple[str, str, datetime]], policy: Policy
+) -> tuple[list[date], str | None, int]:
+    """Drop the expired partitions in lock-budgeted batches; with the archive on, day by
+    day, each archived first (:func:`oddskit.archive.retire_days`)."""
+    if policy.archive is None:
+        return [], None, _in_batches(db, [name for _, name, _ in expired], _drop)
+    from oddskit.archive import retire_days  # imports this module
+
+    def in_batches(items: list[Any], step: Callable[[sa.Connection, Any], None]) -> int:
+        return _in_batches(db, items, step)
+
+    return retire_days(db, expired, policy.archive, in_batches=in_batches, drop=_drop)
 
 
 def _drop(conn: sa.Connection, name: str) -> None:

@@ -44,6 +44,7 @@ __all__ = ["plot_margin_distribution", "plot_margin_heatmap", "plot_margin_over_
 
 #: Kinds of :func:`plot_margin_distribution`.
 PlotKind = Literal["box", "violin"]
+HeatmapScale = Literal["all", "market"]
 
 
 def plot_margin_over_time(
@@ -260,7 +261,8 @@ def plot_margin_distribution(
     mode = {"boxmode": "group"} if kind == "box" else {"violinmode": "group"}
     apply_layout(
         fig,
-        title=title or "Overround by market and bookmaker (one sample per market snapshot)",
+        title=title
+        or "Overround by market and bookmaker (one sample per match, snapshot and line)",
         legend_title="Bookmaker",
         xaxis={"title": {"text": "Market"}, "categoryorder": "array", "categoryarray": chosen},
         yaxis_title="Overround (%)",
@@ -274,6 +276,7 @@ def plot_margin_heatmap(
     *,
     markets: str | Sequence[str] | None = None,
     colorscale: str = "Reds",
+    scale: HeatmapScale = "all",
     title: str | None = None,
 ) -> go.Figure:
     """Bookmaker × market heatmap of the mean overround (%), values printed in the cells.
@@ -281,7 +284,10 @@ def plot_margin_heatmap(
     Each cell is the mean overround of the bookmaker's complete market instances
     of that market (all events, snapshots and lines); a blank cell means the
     bookmaker does not price the market. Bookmaker names on the y axis take their
-    chart colour; the hover also shows how many instances were averaged.
+    chart colour; the hover also shows how many instances were averaged. With
+    ``scale="market"`` the colours run from the lowest to the highest margin within
+    each market (column), so that a market with large margins (double chance) does
+    not wash out the others; the printed numbers stay the margins.
 
     Parameters
     ----------
@@ -292,6 +298,8 @@ def plot_margin_heatmap(
         A market or a list of markets; default: all in the frame.
     colorscale
         A Plotly colour scale name.
+    scale
+        ``"all"``: one colour scale for every cell; ``"market"``: one per market.
     title
         Figure title; default: one saying what is plotted.
 
@@ -314,7 +322,10 @@ def plot_margin_heatmap(
     'Mean overround by bookmaker and market'
     >>> [[round(v, 2) for v in row] for row in fig.data[0].z]
     [[6.84], [5.26]]
+    >>> [list(row) for row in plot_margin_heatmap(frame, scale="market").data[0].z]
+    [[1.0], [0.0]]
     """
+    scale = choice(scale, "scale", HeatmapScale)
     df = checked_frame(frame, ["event_id", "bookmaker", "captured_at", "market", "outcome", "odds"])
     chosen = select_markets(df, markets)
     inst = complete_instances(df.filter(pl.col("market").is_in(chosen)))
@@ -326,18 +337,36 @@ def plot_margin_heatmap(
     cells = {(b, m): (v, n) for b, m, v, n in mean.iter_rows()}
     z = [[cells.get((b, m), (None, 0))[0] for m in chosen] for b in books]
     counts = [[cells.get((b, m), (None, 0))[1] for m in chosen] for b in books]
+    colour, colorbar, value = z, {"title": {"text": "Overround (%)"}}, "%{z:.2f}"
+    text = None
+    if scale == "market":
+        text = [["" if v is None else f"{v:.2f}" for v in row] for row in z]
+        value = "%{text}"
+        colour = [list(row) for row in z]
+        for j in range(len(chosen)):
+            column = [row[j] for row in z if row[j] is not None]
+            low, high = (min(column), max(column)) if column else (0.0, 0.0)
+            for row in colour:
+                if row[j] is not None:
+                    row[j] = (row[j] - low) / (high - low) if high > low else 0.5
+        colorbar = {
+            "title": {"text": "Within each market"},
+            "tickvals": [0, 1],
+            "ticktext": ["lowest", "highest"],
+        }
     fig = go.Figure(
         go.Heatmap(
-            z=z,
+            z=colour,
             x=chosen,
             y=books,
+            text=text,
             customdata=counts,
             colorscale=colorscale,
-            texttemplate="%{z:.2f}",
+            texttemplate=value,
             hoverongaps=False,
-            colorbar={"title": {"text": "Overround (%)"}},
+            colorbar=colorbar,
             hovertemplate=(
-                "Bookmaker: %{y}<br>Market: %{x}<br>Mean overround: %{z:.2f}%"
+                f"Bookmaker: %{{y}}<br>Market: %{{x}}<br>Mean overround: {value}%"
                 "<br>Market instances: %{customdata}<extra></extra>"
             ),
         )

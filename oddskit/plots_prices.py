@@ -424,8 +424,9 @@ def plot_vs_market_over_time(
     Prices are put on a common ``every`` grid (:func:`~oddskit.alignment.align_bookmakers`,
     as-of with ``tolerance``), one subplot per outcome. Traces: the bookmaker's odds
     (its colour), the best price (grey dashes, markers in the colour of the bookmaker
-    offering it) and the consensus fair odds (black dots), all as steps, with the
-    kickoff line. The hover of the bookmaker's line gives its distance from both.
+    offering it, one legend entry per such bookmaker) and the consensus fair odds
+    (black dots), all as steps, with the kickoff line. The hover of the bookmaker's
+    line gives its distance from both.
 
     Parameters
     ----------
@@ -561,6 +562,22 @@ def plot_vs_market_over_time(
                 ),
             ),
             row=row,
+            col=1,
+        )
+    # The best price's markers take the colour of the bookmaker offering it: say which.
+    offering = set(market_ref.get_column("best_bookmaker").drop_nulls().to_list())
+    for book in book_order(offering):
+        fig.add_trace(
+            go.Scatter(
+                x=[None],
+                y=[None],
+                name=f"Best price offered by {book}",
+                legendgroup="best",
+                mode="markers",
+                marker={"color": colors.get(book, BEST_COLOR), "size": 8},
+                hovertemplate=f"Best price offered by {book}<extra></extra>",
+            ),
+            row=1,
             col=1,
         )
     name = event_label(df, event_id)

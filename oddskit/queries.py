@@ -41,6 +41,14 @@ find each pair's snapshot with a ``LATERAL ... ORDER BY captured_at LIMIT 1`` pr
 the ``(event_id, bookmaker_id, captured_at)`` unique index — a few index look-ups per
 pair instead of sorting the whole table.
 
+Archive
+-------
+Days that retention moved to the Parquet archive (:mod:`oddskit.archive`) are read
+from their files when a window reaches them (:mod:`oddskit.queries_archive`): the
+helpers return the same frames, row for row, whether a day is live, archived or its
+window spans both. For analyses over many archived days, :func:`oddskit.scan_archive`
+gives a Polars ``LazyFrame`` of the archive itself.
+
 Examples
 --------
 >>> from datetime import UTC, datetime
@@ -62,6 +70,7 @@ import polars as pl
 
 from oddskit.arguments import integer, integers, renamed_arguments, text, texts, window
 from oddskit.connection import Database
+from oddskit.queries_archive import archive_files, archived_history, merge_rows
 from oddskit.queries_board import (
     BOARD_SCHEMA,
     fetch_closing_odds,
@@ -241,6 +250,9 @@ def fetch_events(
 
 # --- odds history -----------------------------------------------------------------------------
 
+#: The order of :func:`fetch_odds_history` (also its rows' natural key).
+HISTORY_ORDER = ("event_id", "bookmaker", "captured_at", "market", "line", "outcome")
+
 
 def _history_sql(
     *,
@@ -286,7 +298,9 @@ def fetch_odds_history(
     """Every price captured in ``[since, until)``, long: one row per price per snapshot.
 
     Only the daily partitions of the window are read; leaving ``since``/``until``
-    out reads every partition on that side.
+    out reads every partition on that side. Days that left the live tables for the
+    archive are read from their Parquet files (only the archived days of the window),
+    so the answer is the same before and after a day is archived.
 
     Parameters
     ----------
@@ -317,12 +331,17 @@ def fetch_odds_history(
     (12, ['14:00', '14:15', '14:30', '14:45'])
     """
     lower, upper = window(since, until)
-    query = _history_sql(
-        event_ids=integers(event_ids, "event_ids"),
-        bookmakers=texts(bookmakers, "bookmakers"),
-        markets=texts(markets, "markets"),
-        outcomes=texts(outcomes, "outcomes"),
-        since=lower,
-        until=upper,
-    )
-    return run_query(db, query, ODDS_SCHEMA, "Fetching the odds history")
+    filters = {
+        "event_ids": integers(event_ids, "event_ids"),
+        "bookmakers": texts(bookmakers, "bookmakers"),
+        "markets": texts(markets, "markets"),
+        "outcomes": texts(outcomes, "outcomes"),
+        "since": lower,
+        "until": upper,
+    }
+    files = archive_files(db, lower, upper)
+    live = run_query(db, _history_sql(**filters), ODDS_SCHEMA, "Fetching the odds history")
+    if not files:
+        return live
+    archived = archived_history(files, ODDS_SCHEMA, **filters)
+    return merge_rows(live, archived, key=HISTORY_ORDER)

@@ -3,7 +3,11 @@ r"""The board: one snapshot per event × bookmaker (latest as of a time, opening
 Each helper takes the (event, bookmaker) pairs from ``event_bookmakers`` and finds
 each pair's snapshot with a ``LATERAL ... ORDER BY captured_at LIMIT 1`` probe of the
 ``(event_id, bookmaker_id, captured_at)`` unique index, then joins that snapshot's
-prices. Conventions as in :mod:`oddskit.queries`, which re-exports these helpers.
+prices. When archived days can hold a pair's snapshot (the window of
+:func:`fetch_latest_odds` reaches them; always for opening and closing odds), the
+live pick (with every market) and the archived snapshots are compared per pair
+(:func:`oddskit.queries_archive.archived_board`). Conventions as in
+:mod:`oddskit.queries`, which re-exports these helpers.
 
 Examples
 --------
@@ -21,6 +25,7 @@ import polars as pl
 
 from oddskit.arguments import aware_datetime, duration, integers, texts, window
 from oddskit.connection import Database
+from oddskit.queries_archive import archive_files, archived_board
 from oddskit.query_builder import (
     UTC_DATETIME,
     Query,
@@ -54,6 +59,35 @@ _BOARD_SELECT = (
 _BOARD_ORDER = (
     'ORDER BY p.event_id, b.name COLLATE "C", m.market COLLATE "C", m.line, m.outcome COLLATE "C"'
 )
+
+
+#: Columns of the (event, bookmaker) pairs a board is made of.
+PAIRS_SCHEMA: pl.Schema = pl.Schema(
+    {"event_id": pl.Int64, "bookmaker": pl.String, "kickoff": UTC_DATETIME}
+)
+
+
+def _pairs_sql(
+    *,
+    event_ids: list[int] | None,
+    bookmakers: list[str] | None,
+    kickoff_since: datetime | None = None,
+    kickoff_until: datetime | None = None,
+) -> Query:
+    """The (event, bookmaker) pairs of a board with their kickoff (for archived days)."""
+    q = Query()
+    q.add(
+        "SELECT DISTINCT CAST(eb.event_id AS bigint) AS event_id, b.name AS bookmaker,",
+        "       ev.kickoff",
+        "FROM event_bookmakers eb",
+        "JOIN events ev ON ev.id = eb.event_id",
+        "JOIN bookmakers b ON b.id = eb.bookmaker_id",
+        "WHERE true",
+    )
+    any_of(q, "eb.event_id", event_ids, "bigint[]")
+    bookmaker_ids(q, "eb.bookmaker_id", bookmakers)
+    time_window(q, ("ev.kickoff",), kickoff_since, kickoff_until)
+    return q
 
 
 def _board_sql(
@@ -120,7 +154,7 @@ def _latest_sql(
     event_ids: list[int] | None = None,
     bookmakers: list[str] | None = None,
     markets: list[str] | None = None,
-) -> Query:
+) -> Query:  # markets=None for archived days: the pick needs every market of a snapshot
     return _board_sql(
         event_ids=event_ids,
         bookmakers=bookmakers,
@@ -199,14 +233,29 @@ def fetch_latest_odds(
     """
     moment = aware_datetime(as_of, "as_of") or datetime.now(UTC)
     span = duration(lookback, "lookback", allow_none=True)
-    query = _latest_sql(
-        as_of=moment,
-        since=None if span is None else moment - span,
-        event_ids=integers(event_ids, "event_ids"),
-        bookmakers=texts(bookmakers, "bookmakers"),
-        markets=texts(markets, "markets"),
+    since = None if span is None else moment - span
+    ids, names, market_list = (
+        integers(event_ids, "event_ids"),
+        texts(bookmakers, "bookmakers"),
+        texts(markets, "markets"),
     )
-    return run_query(db, query, BOARD_SCHEMA, "Fetching the latest odds")
+    what = "Fetching the latest odds"
+    files = archive_files(db, since, moment + timedelta(microseconds=1))
+    if not files:
+        query = _latest_sql(
+            as_of=moment, since=since, event_ids=ids, bookmakers=names, markets=market_list
+        )
+        return run_query(db, query, BOARD_SCHEMA, what)
+    live = run_query(
+        db,
+        _latest_sql(as_of=moment, since=since, event_ids=ids, bookmakers=names),
+        BOARD_SCHEMA,
+        what,
+    )
+    pairs = run_query(db, _pairs_sql(event_ids=ids, bookmakers=names), PAIRS_SCHEMA, what)
+    return archived_board(
+        files, live, pairs, newest=True, markets=market_list, since=since, until=moment
+    )
 
 
 def _fetch_edge(
@@ -221,15 +270,23 @@ def _fetch_edge(
     kickoff_until: object,
 ) -> pl.DataFrame:
     since, until = window(kickoff_since, kickoff_until, ("kickoff_since", "kickoff_until"))
-    query = _edge_sql(
-        closing=closing,
-        event_ids=integers(event_ids, "event_ids"),
-        bookmakers=texts(bookmakers, "bookmakers"),
-        markets=texts(markets, "markets"),
-        kickoff_since=since,
-        kickoff_until=until,
+    filters = {
+        "event_ids": integers(event_ids, "event_ids"),
+        "bookmakers": texts(bookmakers, "bookmakers"),
+        "kickoff_since": since,
+        "kickoff_until": until,
+    }
+    market_list = texts(markets, "markets")
+    # A closing snapshot is captured before a kickoff before ``until``: no later day.
+    files = archive_files(db, None, until if closing else None)
+    if not files:
+        query = _edge_sql(closing=closing, markets=market_list, **filters)
+        return run_query(db, query, BOARD_SCHEMA, what)
+    live = run_query(db, _edge_sql(closing=closing, **filters), BOARD_SCHEMA, what)
+    pairs = run_query(db, _pairs_sql(**filters), PAIRS_SCHEMA, what)
+    return archived_board(
+        files, live, pairs, newest=closing, markets=market_list, before_kickoff=closing
     )
-    return run_query(db, query, BOARD_SCHEMA, what)
 
 
 def fetch_opening_odds(

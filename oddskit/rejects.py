@@ -114,7 +114,8 @@ class RejectsFile:
 
     :meth:`append` writes rows to a temporary file beside ``target``; :meth:`publish`
     (before the load commits) moves it to the first free name and returns it;
-    :meth:`discard` (when the load fails) removes whatever this object wrote.
+    :meth:`discard` (when the load fails) removes whatever this object wrote, unless
+    :meth:`keep` said the load is committing.
 
     Example:
         >>> import tempfile
@@ -135,6 +136,7 @@ class RejectsFile:
         self.path: Path | None = None  # where the rows went (after publish)
         self._temp: Path | None = None
         self._handle: IO[bytes] | None = None
+        self._kept = False
 
     def append(self, rows: pl.DataFrame) -> None:
         """Write ``rows`` (input columns, ``row`` and ``reason``) to the temporary file."""
@@ -180,8 +182,16 @@ class RejectsFile:
             raise self._error(exc) from None
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def keep(self) -> None:
+        """The load is committing: keep the published file, whatever happens next (a
+        commit that may have happened keeps its rejects); :meth:`discard` then removes
+        nothing."""
+        self._kept = True
+
     def discard(self) -> None:
         """Remove what this object wrote (the load failed; nothing was committed)."""
+        if self._kept:
+            return
         if self._handle is not None:
             self._handle.close()
             self._handle = None

@@ -21,6 +21,7 @@ Examples
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -40,6 +41,7 @@ from oddskit.plots import (
     plot_vs_market,
     plot_vs_market_over_time,
 )
+from oddskit.plots_common import market_label
 from oddskit.report_data import (
     DEFAULT_LOOKBACK,
     MARKET_ORDER,
@@ -47,14 +49,32 @@ from oddskit.report_data import (
     collect_report_data,
     days_as_lookback,
 )
+from oddskit.report_text import (
+    coverage_table,
+    describe_counts,
+    describe_first_movers,
+    describe_gaps,
+    describe_margins,
+    describe_movers,
+    margin_table,
+    match_name,
+    price_gaps,
+    summary_lines,
+)
 
 __all__ = [
     "DEFAULT_LOOKBACK",
     "ReportData",
     "chart_titles",
     "collect_report_data",
+    "coverage_table",
+    "describe_counts",
+    "describe_first_movers",
+    "describe_gaps",
+    "describe_margins",
     "describe_movers",
     "margin_table",
+    "price_gaps",
     "render_report",
     "summary_lines",
     "write_report",
@@ -80,136 +100,12 @@ def chart_titles(bookmaker: str = "betPawa") -> tuple[str, ...]:
     'betPawa against the best price and the consensus'
     """
     return (
-        "Line movement of the featured events",
+        "Featured matches: line movement",
         "Margins over time",
         "Margin heatmap",
         "Margin distribution",
         f"{bookmaker} against the best price and the consensus",
     )
-
-
-# --- text -------------------------------------------------------------------------------------
-
-
-def _event_name(row: dict) -> str:
-    where = " ".join(x for x in (row.get("country"), row["tournament"]) if x)
-    return f"{row['home_team']} v {row['away_team']} ({where})"
-
-
-def describe_movers(data: ReportData, limit: int = 5) -> list[str]:
-    """One line per big mover: event, outcome, mean odds opening → latest, Δ probability.
-
-    Parameters
-    ----------
-    data
-        What :func:`collect_report_data` read.
-    limit
-        At most this many movers, biggest first.
-
-    Returns
-    -------
-    list[str]
-        One sentence per mover.
-
-    Examples
-    --------
-    >>> print(describe_movers(collect_report_data(db, lookback="1d"), limit=1)[0])
-    AFC Leopards v Gor Mahia (Kenya Premier League), kickoff 2026-11-28 13:00 UTC: home drifted
-    1.73 → 2.35 (-14.9 pts of implied probability, mean of 4 bookmakers)
-    """
-    lines = []
-    for row in data.movers.head(limit).iter_rows(named=True):
-        direction = "shortened" if row["prob_change"] > 0 else "drifted"
-        lines.append(
-            f"{_event_name(row)}, kickoff {row['kickoff']:%Y-%m-%d %H:%M} UTC: "
-            f"{row['outcome']} {direction} {row['opening_odds']:.2f} → {row['current_odds']:.2f} "
-            f"({100 * row['prob_change']:+.1f} pts of implied probability, "
-            f"mean of {row['n_bookmakers']} bookmakers)"
-        )
-    return lines
-
-
-def margin_table(data: ReportData) -> list[list[str]]:
-    """Rows of the bookmaker × market table of mean closing overround (%), header first.
-
-    Parameters
-    ----------
-    data
-        What :func:`collect_report_data` read.
-
-    Returns
-    -------
-    list[list[str]]
-        A header row (``bookmaker`` and the markets), then one row per bookmaker.
-
-    Examples
-    --------
-    >>> margin_table(collect_report_data(db, lookback="1d"))[0]
-    ['bookmaker', '1x2', 'double_chance', 'over_under', 'btts', 'asian_handicap']
-    """
-    markets = sorted(
-        set(data.margins.get_column("market").to_list()),
-        key=lambda m: (MARKET_ORDER.get(m, 99), m),
-    )
-    cells = {(b, m): v for b, m, v, _ in data.margins.iter_rows()}
-    rows = [["bookmaker", *markets]]
-    for book in data.bookmakers:
-        values = [cells.get((book, m)) for m in markets]
-        rows.append([book, *("–" if v is None else f"{v:.2f}" for v in values)])
-    return rows
-
-
-def _text_table(rows: list[list[str]]) -> list[str]:
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    return [
-        "  ".join(
-            c.ljust(w) if i == 0 else c.rjust(w)
-            for i, (c, w) in enumerate(zip(r, widths, strict=True))
-        )
-        for r in rows
-    ]
-
-
-def summary_lines(data: ReportData) -> list[str]:
-    """A short plain-text summary: window, counts, margins, movers, coverage.
-
-    Parameters
-    ----------
-    data
-        What :func:`collect_report_data` read.
-
-    Returns
-    -------
-    list[str]
-        The lines, to print or log.
-
-    Examples
-    --------
-    >>> print(summary_lines(collect_report_data(db, lookback="1d"))[0])
-    Data: captured 2026-11-28 03:15 – 2026-11-28 16:45 UTC; 6 events, 4 bookmakers, ...
-    """
-    c = data.counts
-    lines = [
-        f"Data: captured {data.first_captured_at:%Y-%m-%d %H:%M} – "
-        f"{data.last_captured_at:%Y-%m-%d %H:%M} UTC; "
-        f"{c['events']:,} events, {c['bookmakers']} bookmakers, {c['snapshots']:,} snapshots, "
-        f"{c['prices']:,} prices",
-        "",
-        "Mean closing margin (overround, %) by bookmaker and market:",
-        *("  " + line for line in _text_table(margin_table(data))),
-        "",
-        "Biggest 1x2 movers (opening → latest):",
-        *("  " + line for line in describe_movers(data)),
-        "",
-        "Coverage (snapshots and events per bookmaker):",
-    ]
-    for row in data.coverage.iter_rows(named=True):
-        per_event = row["snapshots"] / row["events"] if row["events"] else 0.0
-        lines.append(
-            f"  {row['bookmaker']:<10} {row['snapshots']:>9,} snapshots  {row['events']:>6,} events"
-            f"  {per_event:>6.1f} snapshots per event"
-        )
-    return lines
 
 
 # --- HTML -------------------------------------------------------------------------------------
@@ -218,11 +114,26 @@ _CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0 auto;
        max-width: 1200px; padding: 1.5rem; color: #222; line-height: 1.45; }
 h1 { margin-bottom: .2rem; } h2 { margin-top: 2.5rem; border-bottom: 1px solid #ddd; }
-.meta { color: #555; } .explain { max-width: 60rem; }
+.meta { color: #555; } .explain, .finding { max-width: 60rem; }
+.finding { background: #f6f8fa; border-left: 3px solid #4c78a8; padding: .4rem .7rem; }
 table { border-collapse: collapse; margin: .5rem 0 1rem; font-size: .92rem; }
 th, td { padding: .25rem .6rem; border-bottom: 1px solid #eee; text-align: right; }
 th:first-child, td:first-child { text-align: left; }
 code { background: #f4f4f4; padding: 0 .2rem; }
+label { font-weight: 600; } select { font-size: 1rem; padding: .2rem; max-width: 100%; }
+"""
+
+#: Shows the match picked in the dropdown, hides the others, and resizes its charts
+#: (a chart drawn while hidden has no width).
+_PICKER_JS = """
+function oddskitShowMatch(id) {
+  document.querySelectorAll('.match').forEach(function (div) {
+    div.style.display = div.id === 'match-' + id ? 'block' : 'none';
+  });
+  document.querySelectorAll('#match-' + id + ' .plotly-graph-div').forEach(function (g) {
+    Plotly.Plots.resize(g);
+  });
+}
 """
 
 
@@ -243,15 +154,61 @@ def _figure(fig: go.Figure) -> str:
     )
 
 
-def _section(title: str, explain: str, figures: Iterable[go.Figure | str]) -> str:
-    parts = [f"<h2>{html.escape(title)}</h2>", f'<p class="explain">{explain}</p>']
-    for fig in figures:
-        parts.append(fig if isinstance(fig, str) else _figure(fig))
-    return "\n".join(parts)
+def _finding(text: str) -> str:
+    return f'<p class="finding">{html.escape(text)}</p>' if text else ""
+
+
+def _section(title: str, explain: str, parts: Iterable[go.Figure | str]) -> str:
+    anchor = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
+    out = [f'<h2 id="{anchor}">{html.escape(title)}</h2>', f'<p class="explain">{explain}</p>']
+    out += [p if isinstance(p, str) else _figure(p) for p in parts]
+    return "\n".join(out)
 
 
 def _note(text: str) -> str:
     return f'<p class="explain"><em>{html.escape(text)}</em></p>'
+
+
+def _match_figures(data: ReportData, event_id: int) -> list[go.Figure]:
+    """Line movement of one match's main markets, then the bookmaker against the market."""
+    frame = data.main_history.filter(pl.col("event_id") == event_id)
+    figures = []
+    pairs = frame.select("market", "line").unique().rows()
+    pairs.sort(key=lambda ml: (MARKET_ORDER.get(ml[0], 99), ml[1] or 0))
+    for market, line in pairs:
+        figures.append(plot_line_movement(frame, event_id=event_id, market=market, line=line))
+    if data.bookmaker in set(frame.get_column("bookmaker").to_list()):
+        figures.append(plot_vs_market_over_time(frame, bookmaker=data.bookmaker, event_id=event_id))
+    return figures
+
+
+def _picker(data: ReportData) -> list[str]:
+    """The featured-match dropdown and one block of charts per match (the first shown)."""
+    names = {
+        row["event_id"]: row
+        for row in data.movers.unique("event_id", keep="first").iter_rows(named=True)
+    }
+    options, blocks = [], []
+    for i, event_id in enumerate(data.featured):
+        row = names[event_id]
+        label = (
+            f"{match_name(row)}, kickoff {row['kickoff']:%Y-%m-%d %H:%M} UTC — biggest move: "
+            f"{market_label(row['market'], row['line'])} {row['outcome']} "
+            f"{100 * row['prob_change']:+.1f} pts"
+        )
+        options.append(f'<option value="{event_id}">{html.escape(label)}</option>')
+        shown = "block" if i == 0 else "none"
+        charts = "\n".join(_figure(f) for f in _match_figures(data, event_id))
+        blocks.append(
+            f'<div class="match" id="match-{event_id}" style="display:{shown}">{charts}</div>'
+        )
+    picker = (
+        f'<p><label for="match-picker">Match ({len(options)} with the biggest moves):</label> '
+        '<select id="match-picker" onchange="oddskitShowMatch(this.value)">'
+        + "".join(options)
+        + "</select></p>"
+    )
+    return [picker, *blocks]
 
 
 def render_report(data: ReportData, *, title: str = "oddskit report") -> str:
@@ -276,108 +233,75 @@ def render_report(data: ReportData, *, title: str = "oddskit report") -> str:
     (True, True)
     """
     titles = chart_titles(data.bookmaker)
-    c = data.counts
-    coverage_rows = [["bookmaker", "snapshots", "events", "snapshots per event"]]
-    for row in data.coverage.iter_rows(named=True):
-        per_event = row["snapshots"] / row["events"] if row["events"] else 0.0
-        coverage_rows.append(
-            [row["bookmaker"], f"{row['snapshots']:,}", f"{row['events']:,}", f"{per_event:.1f}"]
-        )
+    counts, listing_note = describe_counts(data)
     header = [
         f"<h1>{html.escape(title)}</h1>",
-        f'<p class="meta">Database: <code>{html.escape(data.database)}</code><br>'
-        f"Captured from {data.first_captured_at:%Y-%m-%d %H:%M} to "
-        f"{data.last_captured_at:%Y-%m-%d %H:%M} UTC: "
-        f"{c['events']:,} events, {c['bookmakers']} bookmakers, {c['snapshots']:,} snapshots, "
-        f"{c['prices']:,} prices. Generated {datetime.now(UTC):%Y-%m-%d %H:%M} UTC.</p>",
+        f'<p class="meta">Database: {html.escape(data.database)}.<br>'
+        f"{html.escape(counts.replace('Data: captured', 'Captured'))} "
+        f"{html.escape(listing_note)}. "
+        f"Generated {datetime.now(UTC):%Y-%m-%d %H:%M} UTC.</p>",
         "<h3>Coverage</h3>",
-        _table(coverage_rows),
+        _table(coverage_table(data)),
         "<h3>Mean closing margin (overround, %) by bookmaker and market</h3>",
         _table(margin_table(data)),
+        _finding(describe_margins(data)),
     ]
     movers = describe_movers(data)
     if movers:
         header += [
-            "<h3>Biggest 1x2 movers</h3>",
+            "<h3>Biggest movers in the main markets</h3>",
             "<ul>" + "".join(f"<li>{html.escape(line)}</li>" for line in movers) + "</ul>",
         ]
-    sections = []
-
-    line_figs: list[go.Figure | str] = [
-        plot_line_movement(data.history, event_id=e, market="1x2") for e in data.featured
-    ]
-    sections.append(
+    header.append(_finding(describe_first_movers(data)))
+    sections = [
         _section(
             titles[0],
-            "The matches whose 1x2 prices moved most between the first and the last capture "
-            "(implied probability, averaged over the bookmakers). One panel per outcome, one "
-            "step line per bookmaker: a price holds until the next snapshot, the dashed line is "
-            "kickoff. Pinnacle, the sharp book, usually moves first; the others follow with a "
-            "lag and in coarser steps. Falling odds (shortening) mean money or news for that "
-            "outcome.",
-            line_figs or [_note("No event is priced by three or more bookmakers in the window.")],
-        )
-    )
-    sections.append(
+            "Pick a match: the matches whose prices moved most between the first and the last "
+            "capture (implied probability, averaged over the bookmakers) in a main market (1x2, "
+            "over/under 2.5, both teams to score, Asian handicap at the match's most balanced "
+            "line). One chart per market, one panel per outcome, one step line per bookmaker: "
+            "a price holds until the next snapshot, the dashed line is kickoff. Falling odds "
+            f"(shortening) mean money or news for that outcome. The last chart puts "
+            f"{html.escape(data.bookmaker)}'s 1x2 odds against the best price and the consensus "
+            "on a 5-minute grid; the best price's markers take the colour of the bookmaker "
+            "offering it.",
+            _picker(data)
+            if data.featured
+            else [_note("No match is priced by three or more bookmakers in the window.")],
+        ),
         _section(
             titles[1],
             "Mean 1x2 overround per hour and bookmaker, over all matches captured in that hour "
             "(100 · (Σ 1/odds − 1); 5 means the book keeps about 5 % of a balanced stake). "
-            "A flat line is a stable pricing policy; steps show a bookmaker changing its margin, "
+            "A flat line is a stable pricing policy; steps show a bookmaker changing its margin; "
             "hours with few matches are noisier.",
             [plot_margin_over_time(data.history, market="1x2", every="1h")],
-        )
-    )
-    sections.append(
+        ),
         _section(
             titles[2],
-            "Mean overround of the closing prices (each match's last snapshot before kickoff) "
-            "for every bookmaker and market. Read across a row for where a bookmaker takes its "
-            "margin, down a column for who is cheapest in a market. Double chance is measured "
-            "against a book of 2 (its outcomes overlap).",
-            [plot_margin_heatmap(data.board)],
-        )
-    )
-    sections.append(
+            "Mean overround of the closing prices (each listing's last snapshot before kickoff) "
+            "for every bookmaker and market. Colours run from the lowest to the highest margin "
+            "within each market (column), so every market can be read on its own scale; the "
+            "numbers are the margins. Double chance is measured against a book of 2 (its "
+            "outcomes overlap).",
+            [plot_margin_heatmap(data.board, scale="market"), _finding(describe_margins(data))],
+        ),
         _section(
             titles[3],
-            "The spread of the closing overround, one sample per match, market and line. The "
-            "box spans the middle half, the line inside is the median, whiskers reach the most "
-            "extreme values within 1.5 IQR. A wide box means the margin varies by match (e.g. "
-            "higher on lower leagues).",
-            [plot_margin_distribution(data.board)],
-        )
-    )
-    book = data.bookmaker
-    vs: list[go.Figure | str] = []
-    if book in set(data.board.get_column("bookmaker").to_list()):
-        vs.append(plot_vs_market(data.board, bookmaker=book, market="1x2"))
-        event = next(
-            (
-                e
-                for e in data.featured
-                if book in data.history.filter(pl.col("event_id") == e)["bookmaker"].to_list()
-            ),
-            None,
-        )
-        if event is not None:
-            vs.append(
-                plot_vs_market_over_time(data.history, bookmaker=book, event_id=event, market="1x2")
-            )
-    else:
-        vs.append(_note(f"{book} has no prices in the window."))
-    sections.append(
-        _section(
-            titles[4],
-            f"Bars: on the closing board, how far {html.escape(book)}'s 1x2 odds sit below the "
-            "best price any bookmaker offers and below the consensus fair odds (every "
-            "bookmaker's prices de-vigged and averaged), in % of the reference. The gap to the "
-            "fair odds is the margin it charges on that outcome; a gap near 0 to the best price "
-            "means it is often the best price. Below: the same comparison over time for the "
-            "biggest mover, on a 5-minute grid.",
-            vs,
-        )
-    )
+            "The spread of the closing overround: one sample per match, market and line of each "
+            "bookmaker's closing snapshot. The box spans the middle half, the line inside is "
+            "the median, whiskers reach the most extreme values within 1.5 IQR. A wide box "
+            "means the margin varies from match to match.",
+            [
+                plot_margin_distribution(
+                    data.board,
+                    title="Closing overround by market and bookmaker "
+                    "(one sample per match, market and line)",
+                )
+            ],
+        ),
+        _section(titles[4], _vs_market_text(data), _vs_market_parts(data)),
+    ]
     return "\n".join(
         [
             "<!DOCTYPE html>",
@@ -387,12 +311,56 @@ def render_report(data: ReportData, *, title: str = "oddskit report") -> str:
             '<script type="text/javascript">'
             'window.PlotlyConfig = {MathJaxConfig: "local"};</script>',
             f'<script type="text/javascript">{get_plotlyjs()}</script>',
+            f'<script type="text/javascript">{_PICKER_JS}</script>',
             "</head><body>",
             *header,
             *sections,
             "</body></html>",
         ]
     )
+
+
+def _vs_market_text(data: ReportData) -> str:
+    book = html.escape(data.bookmaker)
+    sharp = html.escape(data.sharp or "the sharp book")
+    return (
+        f"Bars: on the closing board, how far {book}'s 1x2 odds sit below the best price and "
+        "below the consensus fair odds (every bookmaker's prices de-vigged and averaged), in % "
+        f"of the reference. First chart: the best price of all bookmakers, which includes "
+        f"{sharp}, the sharp book (the lowest 1x2 margin here). Second chart: the same among "
+        f"the retail books only ({sharp} left out of the best price and the consensus): the "
+        f"difference between the two is what {sharp}'s prices add. The gap to the fair odds "
+        "is the margin charged on that outcome; a gap near 0 to the best price means it is "
+        "often the best price."
+    )
+
+
+def _vs_market_parts(data: ReportData) -> list[go.Figure | str]:
+    book = data.bookmaker
+    if book not in set(data.board.get_column("bookmaker").to_list()):
+        return [_note(f"{book} has no prices in the window.")]
+    parts: list[go.Figure | str] = [
+        plot_vs_market(
+            data.board,
+            bookmaker=book,
+            market="1x2",
+            title=f"{book} vs the best price of all bookmakers (including {data.sharp}, the "
+            "sharp book) and the consensus — 1x2 closing board",
+        )
+    ]
+    retail = data.board.filter(pl.col("bookmaker") != data.sharp)
+    if data.sharp and data.sharp != book and retail.get_column("bookmaker").n_unique() >= 2:
+        parts.append(
+            plot_vs_market(
+                retail,
+                bookmaker=book,
+                market="1x2",
+                title=f"{book} vs the best retail price ({data.sharp} left out) and the retail "
+                "consensus — 1x2 closing board",
+            )
+        )
+    parts.append(_finding(describe_gaps(data)))
+    return parts
 
 
 @renamed_arguments(days=("lookback", days_as_lookback))

@@ -8,7 +8,7 @@ Example:
     >>> from oddskit import connect, migrate
     >>> with connect() as db:  # doctest: +SKIP
     ...     migrate(db)
-    '0005'
+    '0006'
 """
 
 from __future__ import annotations
@@ -99,7 +99,7 @@ def migrate(
     Example:
         >>> with connect() as db:  # doctest: +SKIP
         ...     migrate(db)
-        '0005'
+        '0006'
     """
     db.check()
     if backend not in BACKENDS:
@@ -221,7 +221,7 @@ def current_revision(db: Database) -> str | None:
     Example:
         >>> with connect() as db:  # doctest: +SKIP
         ...     current_revision(db)
-        '0005'
+        '0006'
     """
     with db.engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
@@ -232,6 +232,6 @@ def head_revision() -> str | None:
 
     Example:
         >>> head_revision()
-        '0005'
+        '0006'
     """
     return ScriptDirectory.from_config(alembic_config()).get_current_head()

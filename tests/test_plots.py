@@ -432,8 +432,12 @@ def test_margin_heatmap_gap_for_unpriced_market(tiny: pl.DataFrame) -> None:
 def test_vs_market_event_tiny(tiny: pl.DataFrame) -> None:
     fig = plot_vs_market_over_time(tiny, bookmaker="A", event_id=7, market="1x2", every="5m")
     check_common(fig, x_title="Time (UTC), 5m grid", y_title="Decimal odds")
-    assert len(fig.data) == 9  # 3 outcomes × (best, fair, bookmaker)
-    assert {t.line.shape for t in fig.data} == {"hv"}
+    # 3 outcomes × (best, fair, bookmaker), then a legend entry per bookmaker offering
+    # the best price (the colour of the best price's markers)
+    assert len(fig.data) == 11
+    assert [t.name for t in fig.data[9:]] == ["Best price offered by A", "Best price offered by B"]
+    assert [t.marker.color for t in fig.data[9:]] == list(bookmaker_colors(["A", "B"]).values())
+    assert {t.line.shape for t in fig.data[:9]} == {"hv"}
     home_best, home_fair, home_a = fig.data[:3]
     assert home_a.name == "A" and home_a.line.color == bookmaker_colors(["A"])["A"]
     grid = [naive(at(m)) for m in range(0, 25, 5)]

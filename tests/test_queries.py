@@ -245,7 +245,11 @@ def test_history_filters_and_half_open_window(shared: Database) -> None:
     assert homes["odds"].to_list() == [HOME_PRICE[f"A{i}"] for i in range(6)]
     assert homes["captured_at"].to_list() == [A0, A1, A2, A3, A4, A5]
     assert fetch_odds_history(db, bookmakers=[]).is_empty()  # an empty list matches nothing
-    assert fetch_odds_history(db, bookmakers="betpawa").is_empty()  # exact names
+    # Bookmaker names match in any letter case.
+    assert fetch_odds_history(db, bookmakers="betpawa").equals(
+        fetch_odds_history(db, bookmakers="betPawa")
+    )
+    assert fetch_odds_history(db, bookmakers="no such book").is_empty()
     lines = fetch_odds_history(db, markets="over_under", outcomes="over")
     assert lines["line"].to_list() == [2.5] * len(SNAPSHOTS)
     # a window in another time zone is the same instants

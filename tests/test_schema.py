@@ -23,6 +23,7 @@ TABLES = {
     "match_keys",
     "team_aliases",
     "link_decisions",
+    "archives",
 }
 
 

@@ -297,7 +297,22 @@ def test_the_argument_checks_live_in_one_module() -> None:
 
 
 def test_no_module_is_over_600_lines() -> None:
-    # loading.py is being split by the loader refactor (issue 10, part 1).
-    pending = {"loading.py"}
     sizes = {p.name: len(p.read_text().splitlines()) for p in PACKAGE.glob("*.py")}
-    assert {name: n for name, n in sizes.items() if n > 600 and name not in pending} == {}
+    assert {name: n for name, n in sizes.items() if n > 600} == {}
+
+
+def test_the_package_imports_its_api_lazily_and_lists_it_once() -> None:
+    import subprocess
+    import sys
+
+    import oddskit
+
+    errors = {"ConfigurationError", "ConfirmationRequired", "DatabaseError", "OddskitError"}
+    errors |= {"PartitionError", "ValidationError"}
+    assert set(oddskit.__all__) == {*oddskit._EXPORTS, *errors}
+    for name in oddskit.__all__:
+        assert getattr(oddskit, name) is not None
+    heavy = ["polars", "pyarrow", "sqlalchemy", "alembic", "psycopg", "adbc_driver_manager"]
+    code = f"import sys, oddskit; print([m for m in {heavy!r} if m in sys.modules])"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

@@ -1,0 +1,474 @@
+"""The loader's SQL: dimensions, events, snapshots and prices, inside one load's transaction.
+
+Every function takes the ADBC cursor of the load's transaction. The steps, for a set
+of snapshots (:data:`oddskit.checker.SNAPSHOT_COLUMNS`), are set-based:
+
+1. :func:`lock_for_load` — a transaction-scoped advisory lock serialises loaders,
+   then the two partitioned parents are locked (in the order retention locks them);
+2. :func:`resolve_snapshots` stages one row per bookmaker event and the snapshot keys
+   in temporary tables, creates the new bookmakers, sports and tournaments, then
+   :func:`link_events` (identity: which stored match each bookmaker event is, and which
+   ones contradict what is stored), creates the new events, records reschedules and
+   inserts the snapshots with ``ON CONFLICT DO NOTHING``, returning the ids of the new
+   ones;
+3. :func:`with_snapshot_ids` turns checked prices into ``market_odds`` rows and
+   :func:`copy_prices` streams them in with ``adbc_ingest`` (binary COPY).
+
+Identity resolution is one step, :func:`link_events`, so that it can be replaced
+(by bookmaker event id, then SportRadar id today).
+
+Example:
+    One snapshot of a new bookmaker with one price, in a transaction rolled back:
+
+    >>> from datetime import UTC, datetime
+    >>> at = datetime(2026, 11, 28, 12, tzinfo=UTC)
+    >>> snapshot = pl.DataFrame({"row": [1], "bookmaker": ["Doctest Bet"],
+    ...     "bookmaker_event_id": ["X-1"], "captured_at": [at], "sport": ["football"],
+    ...     "country": ["Nigeria"], "tournament": ["NPFL"], "sportradar_id": [None],
+    ...     "home_team": ["Enyimba"], "away_team": ["Kano Pillars"], "kickoff": [at]})
+    >>> prices = snapshot.select("bookmaker", "bookmaker_event_id", "captured_at",
+    ...     market=pl.lit("1x2"), line=pl.lit(None, pl.Float64), outcome=pl.lit("home"),
+    ...     odds=pl.lit(2.5))
+    >>> with db.adbc() as conn, conn.cursor() as cursor:
+    ...     lock_for_load(cursor)
+    ...     done = resolve_snapshots(cursor, snapshot, 0, drop_conflicts=False, analyze=False)
+    ...     written = copy_prices(cursor, with_snapshot_ids(prices, done.created))
+    ...     stored = count_stored_snapshots(cursor, snapshot.select(SNAPSHOT_KEY))
+    ...     conn.rollback()
+    >>> done.new_bookmakers, done.new_events, done.created.height, written, stored
+    (1, 1, 1, 1, 1)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+import pyarrow as pa
+
+from oddskit.checker import EVENT_KEY
+from oddskit.validation import ERROR_SCHEMA, SNAPSHOT_ATTRIBUTES, SNAPSHOT_KEY
+
+#: Serialises the dimension and snapshot step of concurrent loaders.
+LOAD_LOCK_KEY = 0x0DD5_10AD
+
+#: Exact Arrow types of ``market_odds`` (binary COPY needs them to the letter).
+PRICE_SCHEMA = pa.schema(
+    [
+        ("snapshot_id", pa.int64()),
+        ("captured_at", pa.timestamp("us", tz="UTC")),
+        ("market", pa.string()),
+        ("line", pa.float64()),
+        ("outcome", pa.string()),
+        ("odds", pa.float64()),
+    ]
+)
+
+# The parents in the order retention drops their partitions (prices first): a load that
+# took odds_snapshots first and market_odds a batch later could deadlock with it. ONLY
+# the parents: dropping a partition locks its parent too, and locking every daily
+# partition upfront ran out of lock slots with a few years of history.
+_LOCK_TABLES = "LOCK TABLE ONLY market_odds, ONLY odds_snapshots IN ROW EXCLUSIVE MODE"
+
+_INSERT_DIMENSIONS = (
+    "INSERT INTO sports (name) SELECT DISTINCT sport FROM _load_event_rows "
+    "ON CONFLICT (name) DO NOTHING RETURNING id",
+    "INSERT INTO tournaments (sport_id, country, name) "
+    "SELECT DISTINCT s.id, l.country, l.tournament FROM _load_event_rows l "
+    "JOIN sports s ON s.name = l.sport "
+    "ON CONFLICT ON CONSTRAINT uq_tournaments_sport_id_country_name DO NOTHING RETURNING id",
+)
+
+_INSERT_BOOKMAKERS = (
+    "INSERT INTO bookmakers (name) SELECT DISTINCT bookmaker FROM _load_event_rows "
+    "ON CONFLICT (name) DO NOTHING RETURNING id"
+)
+
+_LINK_EVENTS: tuple[str, ...] = (
+    "CREATE TEMP TABLE _load_events AS "
+    "SELECT b.id AS bookmaker_id, l.bookmaker, l.bookmaker_event_id, l.sportradar_id, "
+    "t.id AS tournament_id, l.home_team, l.away_team, l.kickoff, l.latest_captured_at, l.row, "
+    "CAST(NULL AS integer) AS event_id, false AS is_new "
+    "FROM _load_event_rows l JOIN bookmakers b ON b.name = l.bookmaker "
+    "JOIN sports s ON s.name = l.sport "
+    "JOIN tournaments t ON t.sport_id = s.id AND t.country IS NOT DISTINCT FROM l.country "
+    "AND t.name = l.tournament",
+    # Known bookmaker event ids first, then the SportRadar id.
+    "UPDATE _load_events le SET event_id = eb.event_id FROM event_bookmakers eb "
+    "WHERE eb.bookmaker_id = le.bookmaker_id AND eb.bookmaker_event_id = le.bookmaker_event_id",
+    "UPDATE _load_events le SET event_id = e.id FROM events e "
+    "WHERE le.event_id IS NULL AND le.sportradar_id IS NOT NULL "
+    "AND e.sportradar_id = le.sportradar_id",
+    # Bookmaker event ids whose stored teams or SportRadar id differ from this input.
+    "CREATE TEMP TABLE _load_conflicts AS "
+    "SELECT le.row, le.bookmaker, le.bookmaker_event_id, le.home_team, le.away_team, "
+    "le.sportradar_id, eb.home_team AS stored_home, eb.away_team AS stored_away, "
+    "e.sportradar_id AS stored_sportradar_id "
+    "FROM _load_events le JOIN event_bookmakers eb ON eb.bookmaker_id = le.bookmaker_id "
+    "AND eb.bookmaker_event_id = le.bookmaker_event_id JOIN events e ON e.id = eb.event_id "
+    "WHERE eb.home_team <> le.home_team OR eb.away_team <> le.away_team "
+    "OR (le.sportradar_id IS NOT NULL AND e.sportradar_id IS NOT NULL "
+    "AND le.sportradar_id <> e.sportradar_id)",
+)
+
+_CONFLICTS = "SELECT * FROM _load_conflicts ORDER BY row"
+
+_DROP_CONFLICTS = (
+    "DELETE FROM _load_events le USING _load_conflicts c "
+    "WHERE le.bookmaker = c.bookmaker AND le.bookmaker_event_id = c.bookmaker_event_id"
+)
+
+# New events: one per SportRadar id, else one per bookmaker event; ids drawn up front
+# so that every bookmaker event can be linked to its new event.
+_INSERT_NEW_EVENTS = (
+    "WITH fresh AS ("
+    "  SELECT DISTINCT ON (key) key, tournament_id, sportradar_id, home_team, away_team, kickoff "
+    "  FROM (SELECT *, coalesce('sr:' || sportradar_id, "
+    "               'bm:' || bookmaker_id || ':' || bookmaker_event_id) AS key "
+    "        FROM _load_events WHERE event_id IS NULL) candidates "
+    "  ORDER BY key, latest_captured_at DESC"
+    "), numbered AS ("
+    "  SELECT key, nextval(pg_get_serial_sequence('events', 'id')) AS id, tournament_id, "
+    "  sportradar_id, home_team, away_team, kickoff FROM fresh"
+    "), inserted AS ("
+    "  INSERT INTO events (id, tournament_id, sportradar_id, home_team, away_team, kickoff) "
+    "  SELECT id, tournament_id, sportradar_id, home_team, away_team, kickoff FROM numbered "
+    "  RETURNING id"
+    ") "
+    "UPDATE _load_events le SET event_id = n.id, is_new = true FROM numbered n "
+    "WHERE le.event_id IS NULL AND n.key = coalesce('sr:' || le.sportradar_id, "
+    "'bm:' || le.bookmaker_id || ':' || le.bookmaker_event_id)"
+)
+
+_COUNT_NEW_EVENTS = "SELECT count(DISTINCT event_id) FROM _load_events WHERE is_new"
+
+_INSERT_EVENT_BOOKMAKERS = (
+    "INSERT INTO event_bookmakers "
+    "(event_id, bookmaker_id, bookmaker_event_id, home_team, away_team) "
+    "SELECT event_id, bookmaker_id, bookmaker_event_id, home_team, away_team FROM _load_events "
+    "ON CONFLICT (bookmaker_id, bookmaker_event_id) DO NOTHING"
+)
+
+# A kickoff that changed is a reschedule: keep the one reported by the newest snapshot.
+_RESCHEDULE = (
+    "WITH newest AS ("
+    "  SELECT DISTINCT ON (event_id) event_id, kickoff, latest_captured_at FROM _load_events "
+    "  WHERE NOT is_new ORDER BY event_id, latest_captured_at DESC"
+    ") "
+    "UPDATE events e SET kickoff = n.kickoff, updated_at = now() FROM newest n "
+    "WHERE e.id = n.event_id AND e.kickoff <> n.kickoff AND n.latest_captured_at >= coalesce("
+    "  (SELECT max(s.captured_at) FROM odds_snapshots s WHERE s.event_id = e.id), '-infinity') "
+    "RETURNING e.id"
+)
+
+# Returns the id of every staged snapshot this run holds: the ones inserted now, and
+# (second part) ones an earlier batch of the same run inserted under another bookmaker
+# event id of the same match (the statement's own inserts are not visible there).
+_INSERT_SNAPSHOTS = (
+    "WITH staged AS ("
+    "  SELECT le.event_id, le.bookmaker_id, le.bookmaker, le.bookmaker_event_id, "
+    "  l.captured_at, l.row FROM _load_snapshots l "
+    "  JOIN _load_events le ON le.bookmaker = l.bookmaker "
+    "  AND le.bookmaker_event_id = l.bookmaker_event_id"
+    "), inserted AS ("
+    "  INSERT INTO odds_snapshots (event_id, bookmaker_id, captured_at, run_id) "
+    "  SELECT event_id, bookmaker_id, captured_at, $1 FROM staged "
+    "  ORDER BY row "  # ids in file order: each batch of prices appends to the index
+    "  ON CONFLICT DO NOTHING RETURNING id, event_id, bookmaker_id, captured_at"
+    ") "
+    "SELECT i.id AS snapshot_id, s.bookmaker, s.bookmaker_event_id, s.captured_at "
+    "FROM staged s JOIN inserted i ON i.event_id = s.event_id "
+    "AND i.bookmaker_id = s.bookmaker_id AND i.captured_at = s.captured_at "
+    "UNION ALL "
+    "SELECT o.id, s.bookmaker, s.bookmaker_event_id, s.captured_at "
+    "FROM (SELECT * FROM staged s WHERE NOT EXISTS (SELECT FROM inserted i "
+    "  WHERE i.event_id = s.event_id AND i.bookmaker_id = s.bookmaker_id "
+    "  AND i.captured_at = s.captured_at)) s "
+    "JOIN odds_snapshots o ON o.event_id = s.event_id AND o.bookmaker_id = s.bookmaker_id "
+    "AND o.captured_at = s.captured_at AND o.run_id = $1"
+)
+
+# How many of the staged snapshot keys (_reload_keys) are stored.
+_COUNT_STORED_SNAPSHOTS = (
+    "SELECT count(*) FROM _reload_keys k JOIN bookmakers b ON b.name = k.bookmaker "
+    "JOIN event_bookmakers eb ON eb.bookmaker_id = b.id "
+    "AND eb.bookmaker_event_id = k.bookmaker_event_id "
+    "JOIN odds_snapshots s ON s.event_id = eb.event_id AND s.bookmaker_id = b.id "
+    "AND s.captured_at = k.captured_at"
+)
+
+#: The newest succeeded load of the same file (SHA-256) under the same name.
+PREVIOUS_LOAD = (
+    "SELECT id, rows_read, rows_rejected, details ->> 'rejects_path' "
+    "FROM scrape_runs WHERE kind = 'load' "
+    "AND status = 'succeeded' AND file_hash = :hash AND source = :source "
+    "ORDER BY id DESC LIMIT 1"
+)
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """What :func:`resolve_snapshots` did.
+
+    ``created``: snapshot key (:data:`~oddskit.validation.SNAPSHOT_KEY`) → ``snapshot_id``
+    of each snapshot this run inserted; ``conflicts``: the bookmaker events whose
+    stored teams or SportRadar id differ from the input (see :data:`_LINK_EVENTS`).
+
+    Example:
+        >>> Resolution().created.height
+        0
+
+    (See the module's example for one made by :func:`resolve_snapshots`.)
+    """
+
+    new_bookmakers: int = 0
+    new_events: int = 0
+    rescheduled_events: int = 0
+    created: pl.DataFrame = field(default_factory=pl.DataFrame)
+    conflicts: pl.DataFrame = field(default_factory=pl.DataFrame)
+
+
+def lock_for_load(cursor: Any) -> None:
+    """Wait for other loaders, then lock the two partitioned parents (until commit).
+
+    Example: see the module's.
+    """
+    cursor.execute("SELECT pg_advisory_xact_lock($1)", parameters=(LOAD_LOCK_KEY,))
+    cursor.execute(_LOCK_TABLES)
+
+
+def resolve_snapshots(
+    cursor: Any,
+    snapshots: pl.DataFrame,
+    run_id: int,
+    *,
+    drop_conflicts: bool,
+    analyze: bool,
+) -> Resolution:
+    """Create the dimensions ``snapshots`` need and insert the new snapshots.
+
+    Parameters
+    ----------
+    cursor
+        The load's ADBC cursor (its transaction holds :func:`lock_for_load`).
+    snapshots
+        One row per snapshot (:data:`~oddskit.checker.SNAPSHOT_COLUMNS`).
+    run_id
+        The load's run: new snapshots record it.
+    drop_conflicts
+        ``True``: leave out the bookmaker events that contradict what is stored, and
+        insert the rest; ``False``: insert nothing more once there are any.
+    analyze
+        Gather statistics on the staged rows (worth it for one large set, not for each
+        batch).
+
+    Returns
+    -------
+    Resolution
+        With ``conflicts`` (empty when there are none); without ``drop_conflicts``
+        and with conflicts, nothing else.
+
+    Examples
+    --------
+    See the module's.
+    """
+    cursor.execute(
+        "DROP TABLE IF EXISTS _load_snapshots, _load_event_rows, _load_events, _load_conflicts"
+    )
+    # One row per bookmaker event, described by its newest snapshot; the snapshots
+    # themselves go up with just their keys.
+    events = (
+        snapshots.sort("captured_at", descending=True)
+        .group_by(EVENT_KEY, maintain_order=True)
+        .agg(
+            *(pl.col(name).first() for name in SNAPSHOT_ATTRIBUTES),
+            pl.col("captured_at").first().alias("latest_captured_at"),
+            pl.col("row").min(),
+        )
+    )
+    stage(cursor, "_load_event_rows", events)
+    stage(cursor, "_load_snapshots", snapshots.select("row", *SNAPSHOT_KEY))
+    if analyze:  # temp tables have no statistics otherwise
+        cursor.execute("ANALYZE _load_event_rows")
+        cursor.execute("ANALYZE _load_snapshots")
+    new_bookmakers = _rowcount(cursor, _INSERT_BOOKMAKERS)
+    for statement in _INSERT_DIMENSIONS:
+        _rowcount(cursor, statement)
+    conflicts = link_events(cursor)
+    if analyze:
+        cursor.execute("ANALYZE _load_events")
+    if conflicts.height:
+        if not drop_conflicts:
+            return Resolution(conflicts=conflicts)
+        cursor.execute(_DROP_CONFLICTS)
+    cursor.execute(_INSERT_NEW_EVENTS)
+    cursor.execute(_COUNT_NEW_EVENTS)
+    new_events = cursor.fetchone()[0]
+    cursor.execute(_INSERT_EVENT_BOOKMAKERS)
+    rescheduled = _rowcount(cursor, _RESCHEDULE)
+    cursor.execute(_INSERT_SNAPSHOTS, parameters=(run_id,))
+    created = _frame(cursor).with_columns(pl.col("captured_at").dt.convert_time_zone("UTC"))
+    return Resolution(new_bookmakers, new_events, rescheduled, created, conflicts)
+
+
+def link_events(cursor: Any) -> pl.DataFrame:
+    """Identity: find the stored match of each staged bookmaker event.
+
+    Fills ``_load_events`` (one row per bookmaker event of ``_load_event_rows``, with
+    ``event_id`` where the match is known: by the bookmaker's event id, else by the
+    SportRadar id) and returns the bookmaker events whose stored teams or SportRadar id
+    differ from the input's: ``row``, the bookmaker event, the input's ``home_team``,
+    ``away_team``, ``sportradar_id`` and the stored ``stored_home``, ``stored_away``,
+    ``stored_sportradar_id`` (words for people: :func:`conflict_errors`).
+
+    Example: :func:`resolve_snapshots` runs it (see the module's example).
+    """
+    for statement in _LINK_EVENTS:
+        cursor.execute(statement)
+    cursor.execute(_CONFLICTS)
+    return _frame(cursor)
+
+
+def conflict_errors(conflicts: pl.DataFrame) -> pl.DataFrame:
+    """The bookmaker events of :func:`link_events` as errors (``row``, ``column``,
+    ``value``, ``reason``), one per event.
+
+    Example:
+        >>> conflict = pl.DataFrame({"row": [4], "bookmaker": ["betPawa"],
+        ...     "bookmaker_event_id": ["7"], "home_team": ["Enyimba FC"], "away_team": ["Rivers"],
+        ...     "sportradar_id": [None], "stored_home": ["Enyimba"], "stored_away": ["Rivers"],
+        ...     "stored_sportradar_id": [None]}, schema_overrides={"sportradar_id": pl.String,
+        ...     "stored_sportradar_id": pl.String})
+        >>> print(conflict_errors(conflict)["reason"].item())
+        bookmaker event 7 of betPawa is stored as Enyimba v Rivers (SportRadar id none); ...
+    """
+    errors = conflicts.select(
+        pl.col("row").cast(pl.Int64),
+        pl.lit("home_team").alias("column"),
+        pl.format("{} v {}", "home_team", "away_team").alias("value"),
+        pl.format(
+            "bookmaker event {} of {} is stored as {} v {} (SportRadar id {}); this input says "
+            "{} v {} (SportRadar id {}). Refused: an id must keep naming the same match",
+            "bookmaker_event_id",
+            "bookmaker",
+            "stored_home",
+            "stored_away",
+            pl.col("stored_sportradar_id").fill_null("none"),
+            "home_team",
+            "away_team",
+            pl.col("sportradar_id").fill_null("none"),
+        ).alias("reason"),
+    )
+    return errors.cast(ERROR_SCHEMA)  # type: ignore[arg-type]
+
+
+def with_snapshot_ids(prices: pl.DataFrame, created: pl.DataFrame) -> pa.Table:
+    """The prices whose snapshot this load created, as ``market_odds`` rows.
+
+    Sorted by snapshot id: ids follow the input, so the unique index grows at its
+    right edge. Prices of other snapshots (stored before, or left out) are dropped.
+
+    Example:
+        >>> with_snapshot_ids(
+        ...     pl.DataFrame({"bookmaker": ["b", "b"], "bookmaker_event_id": ["1", "2"],
+        ...                   "captured_at": [1, 1], "market": ["1x2"] * 2, "line": [None] * 2,
+        ...                   "outcome": ["home"] * 2, "odds": [2.0, 3.0]}),
+        ...     pl.DataFrame({"snapshot_id": [7], "bookmaker": ["b"], "bookmaker_event_id": ["1"],
+        ...                   "captured_at": [1]}),
+        ... ).to_pylist()[0]["odds"]
+        2.0
+    """
+    keys = prices.select(SNAPSHOT_KEY).unique()
+    ids = created.join(keys, on=SNAPSHOT_KEY, how="semi")  # hashes the batch, not `created`
+    rows = (
+        prices.join(ids, on=SNAPSHOT_KEY, how="inner")
+        .select(PRICE_SCHEMA.names)
+        .sort("snapshot_id")
+    )
+    return rows.to_arrow().cast(PRICE_SCHEMA)
+
+
+def copy_prices(cursor: Any, prices: pa.Table) -> int:
+    """COPY ``prices`` (:data:`PRICE_SCHEMA`) into ``market_odds``; return how many rows.
+
+    Example: see the module's.
+    """
+    if not prices.num_rows:
+        return 0
+    cursor.adbc_ingest("market_odds", prices, mode="append")
+    return prices.num_rows
+
+
+def is_unique_violation(exc: BaseException) -> bool:
+    """Whether a driver error is a unique-key violation (SQLSTATE 23505).
+
+    Example:
+        >>> is_unique_violation(RuntimeError("[SQLSTATE 23505] duplicate key value"))
+        True
+    """
+    return "23505" in str(exc)
+
+
+def analyze_snapshots(cursor: Any) -> None:
+    """Fresh statistics for the planner (autovacuum would be minutes late): the
+    snapshot table is small next to the prices, so this is cheap.
+
+    Example:
+        >>> with db.adbc() as conn, conn.cursor() as cursor:
+        ...     analyze_snapshots(cursor)
+    """
+    cursor.execute("ANALYZE odds_snapshots")
+
+
+def count_stored_snapshots(cursor: Any, keys: pl.DataFrame) -> int:
+    """How many of the snapshot keys ``keys`` (distinct) are stored.
+
+    Example: see the module's.
+    """
+    stage(cursor, "_reload_keys", keys)
+    cursor.execute("ANALYZE _reload_keys")
+    cursor.execute(_COUNT_STORED_SNAPSHOTS)
+    return cursor.fetchone()[0]
+
+
+def stage(cursor: Any, table: str, frame: pl.DataFrame) -> None:
+    """COPY ``frame`` into a new temporary table ``table``.
+
+    Example:
+        >>> with db.adbc() as conn, conn.cursor() as cursor:
+        ...     stage(cursor, "_example", pl.DataFrame({"a": ["x", "y"]}))
+        ...     _ = cursor.execute("SELECT count(*) FROM _example")
+        ...     cursor.fetchone()
+        (2,)
+    """
+    cursor.adbc_ingest(table, _for_copy(frame), mode="create", temporary=True)
+
+
+def _for_copy(frame: pl.DataFrame) -> pa.Table:
+    """``frame`` as Arrow with plain ``string`` columns (what ADBC's COPY writer expects)."""
+    table = frame.to_arrow()
+    return table.cast(pa.schema([f.with_type(_plain(f.type)) for f in table.schema]))
+
+
+def _plain(dtype: pa.DataType) -> pa.DataType:
+    """Large/view strings as plain ``string`` (what ADBC's COPY writer expects).
+
+    Example:
+        >>> _plain(pa.large_string()), _plain(pa.int64())
+        (DataType(string), DataType(int64))
+    """
+    if pa.types.is_large_string(dtype) or pa.types.is_string_view(dtype):
+        return pa.string()
+    return dtype
+
+
+def _rowcount(cursor: Any, statement: str) -> int:
+    cursor.execute(statement)
+    return len(cursor.fetchall())
+
+
+def _frame(cursor: Any) -> pl.DataFrame:
+    frame = pl.from_arrow(cursor.fetch_arrow_table())
+    assert isinstance(frame, pl.DataFrame)
+    return frame
