@@ -15,6 +15,7 @@ Example:
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from typing import Literal
 
 import polars as pl
@@ -254,3 +255,26 @@ def home_handicap_lines(
         .otherwise(pl.col("line"))
     ).drop("flip")
     return fixed, {"converted": converted, "unpaired": unpaired}
+
+
+@dataclass
+class VocabularyNotes:
+    """What checking names in the vocabulary found over a load (for its summary).
+
+    Example:
+        >>> notes = VocabularyNotes()
+        >>> notes.add(pl.DataFrame({"market": ["1x2", "corners"]}), {"converted": 2, "unpaired": 0})
+        >>> notes.unknown_markets, notes.handicap_converted
+        ({'corners'}, 2)
+    """
+
+    unknown_markets: set[str] = field(default_factory=set)
+    handicap_converted: int = 0
+    handicap_unpaired: int = 0
+
+    def add(self, rows: pl.DataFrame, handicaps: dict[str, int]) -> None:
+        """Note the markets of ``rows`` oddskit does not know, and the handicap counts."""
+        markets = rows.get_column("market").unique().to_list()
+        self.unknown_markets.update(m for m in markets if m not in MARKET_OUTCOMES)
+        self.handicap_converted += handicaps["converted"]
+        self.handicap_unpaired += handicaps["unpaired"]
