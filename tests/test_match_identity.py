@@ -198,14 +198,14 @@ def test_asian_handicap_books_become_home_lines_and_odd_ones_are_reported(db: Da
         outcomes=("home", "away", "home", "away"),
         lines=(-0.75, 0.75, -0.5, 0.5),
     )
-    odd = rows(
+    odd = rows(  # one line written each way: cannot be told apart, so reported
         "Pinnacle",
         "p1",
         "Arsenal",
         "Chelsea",
         market="AH",
-        outcomes=("home", "away"),
-        lines=(-0.75, 0.25),
+        outcomes=("home", "away", "home", "away"),
+        lines=(-0.75, 0.75, -0.5, -0.5),
     )
     result = one(load(pl.DataFrame(own_side + odd), db=db, progress=False))
     assert (result.handicap_converted, result.handicap_unpaired) == (1, 1)
