@@ -47,6 +47,7 @@ from datetime import datetime
 
 import polars as pl
 
+from oddskit.markets import HandicapLines, VocabularyNotes
 from oddskit.sources import RawBatch
 from oddskit.validation import (
     ERROR_SCHEMA,
@@ -67,7 +68,7 @@ SNAPSHOT_COLUMNS = ["row", *SNAPSHOT_KEY, *SNAPSHOT_ATTRIBUTES]
 PRICE_FRAME_COLUMNS = ["row", *SNAPSHOT_KEY, *PRICE_ATTRIBUTES]
 
 #: What must stay the same for one bookmaker event id throughout an input.
-EVENT_IDENTITY = ["home_team", "away_team", "sportradar_id"]
+EVENT_IDENTITY = ["home_team", "away_team", "sportradar_id", "match_key"]
 
 _KEYS = {name: VALID_SCHEMA[name] for name in SNAPSHOT_KEY}
 _EVENTS = {name: VALID_SCHEMA[name] for name in EVENT_KEY}
@@ -92,6 +93,8 @@ class CheckedBatch:
     event_errors
         Problems of whole bookmaker events found with this batch (same columns): every
         row of such an event is left out, in this batch and in the others.
+    repeated
+        Rows that repeated another row of the batch exactly (left out: stored once).
 
     Examples
     --------
@@ -105,6 +108,7 @@ class CheckedBatch:
     new_snapshots: pl.DataFrame
     errors: pl.DataFrame
     event_errors: pl.DataFrame
+    repeated: int = 0
 
     @property
     def clean(self) -> bool:
@@ -140,9 +144,18 @@ class SourceChecker:
     1
     """
 
-    def __init__(self, *, now: datetime, retention_days: int | None) -> None:
+    def __init__(
+        self,
+        *,
+        now: datetime,
+        retention_days: int | None,
+        handicap_lines: HandicapLines = "auto",
+    ) -> None:
         self.now = now
         self.retention_days = retention_days
+        self.handicap_lines = handicap_lines
+        #: Markets oddskit does not know, Asian-handicap books converted or unpaired.
+        self.vocabulary = VocabularyNotes()
         self.snapshots_seen = 0  # distinct snapshot keys so far
         # One row per (snapshot key, match description) seen, with its first row.
         self._snapshots = pl.DataFrame(schema={**_KEYS, "described": pl.UInt64, "row": pl.Int64})
@@ -185,7 +198,11 @@ class SourceChecker:
         """
         if batch.frame.height:
             valid, errors = validate_batch(
-                batch.frame, now=self.now, retention_days=self.retention_days
+                batch.frame,
+                now=self.now,
+                retention_days=self.retention_days,
+                handicap_lines=self.handicap_lines,
+                vocabulary=self.vocabulary,
             )
         else:  # only rows that could not be read
             valid, errors = pl.DataFrame(schema=VALID_SCHEMA), pl.DataFrame(schema=ERROR_SCHEMA)
@@ -198,12 +215,14 @@ class SourceChecker:
         part = valid.select(SNAPSHOT_COLUMNS).unique(SNAPSHOT_COLUMNS[1:], keep="first")
         new_snapshots, split = self._add_snapshots(part)
         varying = self._add_identities(part)
+        bad = errors.filter(pl.col("row").is_in(batch.frame["row"].implode()))["row"].n_unique()
         return CheckedBatch(
             rows=batch.frame.height + len(unreadable),
             prices=valid.select(PRICE_FRAME_COLUMNS),
             new_snapshots=_owned(new_snapshots),
             errors=errors,
             event_errors=pl.concat([split, varying]),
+            repeated=batch.frame.height - bad - valid.height,
         )
 
     def _add_snapshots(self, part: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -287,13 +306,14 @@ class SourceChecker:
                 pl.col("row").min(),
                 pl.struct("home_team", "away_team").n_unique().alias("teams"),
                 pl.col("sportradar_id").n_unique().alias("ids"),
+                pl.col("match_key").n_unique().alias("keys"),
                 pl.format("{} v {}", "home_team", "away_team")
                 .unique()
                 .sort()
                 .str.join(" / ")
                 .alias("names"),
             )
-            .filter((pl.col("teams") > 1) | (pl.col("ids") > 1))
+            .filter((pl.col("teams") > 1) | (pl.col("ids") > 1) | (pl.col("keys") > 1))
         )
         self._conflict(varying.select(EVENT_KEY))
         errors = varying.sort("row").select(
@@ -301,8 +321,8 @@ class SourceChecker:
             pl.lit("home_team").alias("column"),
             pl.col("names").alias("value"),
             pl.format(
-                "bookmaker event {} of {} names different teams or SportRadar ids within this "
-                "input ({}); one bookmaker event id must always be the same match",
+                "bookmaker event {} of {} names different teams, SportRadar ids or match keys "
+                "within this input ({}); one bookmaker event id must always be the same match",
                 "bookmaker_event_id",
                 "bookmaker",
                 "names",

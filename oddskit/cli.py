@@ -23,10 +23,10 @@ from typing import Annotated
 
 import typer
 
-from oddskit.cli_output import State, err, fail, friendly_errors, out, warning
+from oddskit.cli_links import aliases_app, links_app
+from oddskit.cli_output import State, err, fail, friendly_errors, open_database, out, warning
 from oddskit.cli_server import server_app
 from oddskit.cli_tables import Column, check_format, print_table
-from oddskit.connection import Database, connect
 from oddskit.errors import ConfigurationError, OddskitError
 from oddskit.partitions import (
     MaintenanceReport,
@@ -48,6 +48,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.add_typer(links_app, name="links")
+app.add_typer(aliases_app, name="aliases")
 app.add_typer(server_app, name="server")
 
 
@@ -60,20 +62,6 @@ def parse_instant(text: str, option: str) -> datetime:
             f"{option} must be an ISO 8601 time such as 2026-12-31T00:00:00+00:00, got {text!r}"
         ) from None
     return require_aware(value, option)
-
-
-def open_database(*, quiet_stdout: bool = False) -> Database:
-    """Connect following the resolution order and say which database is in use.
-
-    With ``quiet_stdout`` (``--format csv|json``) that line goes to stderr, so that
-    stdout holds only the data. The embedded server, when it is the one, stays up for
-    ``ODDSKIT_SERVER_KEEP`` after the command (see :mod:`oddskit.embedded`).
-    """
-    from oddskit.embedded import keep_time
-
-    db = connect(State.url, keep_server=keep_time())
-    (err if quiet_stdout else out).print(f"Database: {db.description}", soft_wrap=True)
-    return db
 
 
 FormatOption = Annotated[
@@ -547,11 +535,20 @@ def sample_command(
     days: Annotated[int, typer.Option(help="Days of snapshots (ending now).")] = 3,
     events_per_day: Annotated[int, typer.Option(help="Matches per day.")] = 100,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same file).")] = 0,
+    own_names: Annotated[
+        bool,
+        typer.Option(
+            help="Each bookmaker spells teams and tournaments its own way and only Pinnacle "
+            "has SportRadar ids (to see listings linked into matches by names)."
+        ),
+    ] = False,
 ) -> None:
     """Write realistic sample odds snapshots in oddskit's input format."""
     from oddskit.sample import write_sample
 
-    summary = write_sample(path, rows=rows, days=days, events_per_day=events_per_day, seed=seed)
+    summary = write_sample(
+        path, rows=rows, days=days, events_per_day=events_per_day, seed=seed, own_names=own_names
+    )
     out.print(
         f"Wrote {summary.rows:,} rows ({summary.events:,} events, "
         f"{len(summary.bookmakers)} bookmakers) to {summary.path} in {summary.seconds:.1f} s"

@@ -25,6 +25,7 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
+from oddskit.connection import Database, connect
 from oddskit.errors import OddskitError
 from oddskit.urls import mask_secrets, resolve_url
 
@@ -224,3 +225,17 @@ def friendly_errors(command: F) -> F:
             fail(describe_error(exc))
 
     return wrapper  # type: ignore[return-value]
+
+
+def open_database(*, quiet_stdout: bool = False) -> Database:
+    """Connect following the resolution order and say which database is in use.
+
+    With ``quiet_stdout`` (``--format csv|json``) that line goes to stderr, so that
+    stdout holds only the data. The embedded server, when it is the one, stays up for
+    ``ODDSKIT_SERVER_KEEP`` after the command (see :mod:`oddskit.embedded`).
+    """
+    from oddskit.embedded import keep_time
+
+    db = connect(State.url, keep_server=keep_time())
+    (err if quiet_stdout else out).print(f"Database: {db.description}", soft_wrap=True)
+    return db

@@ -402,19 +402,63 @@ def _keyed(frame: pl.DataFrame, alias_map: dict[str, str]) -> pl.DataFrame:
     return keyed
 
 
-def _link(listings: pl.DataFrame, pool: pl.DataFrame, tolerance_us: int) -> pl.DataFrame:
-    """Links of ``listings`` to matches in ``pool`` (listing, event_id, method, score)."""
-    schema = {
+#: Columns of :func:`score_candidates`'s result.
+CANDIDATE_SCHEMA = pl.Schema(
+    {
         "listing": pl.Int64,
         "event_id": pl.Int64,
-        "link_method": pl.String,
-        "link_score": pl.Float64,
+        "home_score": pl.Float64,
+        "away_score": pl.Float64,
+        "score": pl.Float64,
+        "exact_keys": pl.Boolean,
+        "plausible": pl.Boolean,
+        "strong": pl.Boolean,
     }
+)
+
+
+def score_candidates(
+    listings: pl.DataFrame,
+    events: pl.DataFrame,
+    *,
+    aliases: pl.DataFrame | None = None,
+    tolerance: timedelta = DEFAULT_TOLERANCE,
+) -> pl.DataFrame:
+    """Every stored match that could be each listing's, with how alike the names are.
+
+    Candidates share the sport (and the country when both have one), kick off within
+    ``tolerance`` and are not already listed by the listing's bookmaker. Columns
+    (:data:`CANDIDATE_SCHEMA`): ``home_score``/``away_score`` (:func:`name_similarity`
+    of the best spelling), ``score`` (their mean), ``exact_keys`` (both keys equal
+    before aliases), ``plausible`` (could be the same match) and ``strong`` (enough
+    evidence to link, were it the only plausible one). :func:`link_by_names` links a
+    listing only to a strong candidate that is its only plausible one.
+
+    Example:
+        >>> from datetime import datetime, UTC
+        >>> ko = datetime(2026, 5, 2, 14, tzinfo=UTC)
+        >>> events = pl.DataFrame({"event_id": [7, 8], "sport": ["football"] * 2,
+        ...     "kickoff": [ko] * 2, "home_team": ["Manchester United", "Chelsea"],
+        ...     "away_team": ["Nottingham Forest", "Everton"]})
+        >>> listings = pl.DataFrame({"listing": [1], "sport": ["football"], "kickoff": [ko],
+        ...     "home_team": ["Man Utd"], "away_team": ["Nott'm Forest"]})
+        >>> score_candidates(listings, events).select("event_id", "score", "strong").rows()
+        [(7, 0.94, True), (8, 0.0, False)]
+    """
+    tolerance_us = int(tolerance / timedelta(microseconds=1))
+    alias_map = _alias_map(aliases)
+    keyed_listings = _keyed(_conform(listings, LISTING_SCHEMA), alias_map)
+    pool = _keyed(_conform(events, EVENT_SCHEMA), alias_map)
+    return _scored(keyed_listings, pool, tolerance_us).with_columns(pl.col("score").round(2))
+
+
+def _scored(listings: pl.DataFrame, pool: pl.DataFrame, tolerance_us: int) -> pl.DataFrame:
+    """:func:`score_candidates` on keyed frames (unrounded scores)."""
     if not listings.height or not pool.height:
-        return pl.DataFrame(schema=schema)
+        return pl.DataFrame(schema=CANDIDATE_SCHEMA)
     candidates = _candidates(listings, pool, tolerance_us)
     if not candidates.height:
-        return pl.DataFrame(schema=schema)
+        return pl.DataFrame(schema=CANDIDATE_SCHEMA)
     # Score each distinct pair of names once.
     names = pl.concat(
         [
@@ -428,6 +472,9 @@ def _link(listings: pl.DataFrame, pool: pl.DataFrame, tolerance_us: int) -> pl.D
             dtype=pl.Float64,
         )
     )
+    exact_keys = (pl.col("home_key") == pl.col("home_key_right")) & (
+        pl.col("away_key") == pl.col("away_key_right")
+    )
     scored = (
         candidates.join(
             scores.rename({"a": "home_alias", "b": "home_alias_right", "score": "home_score"}),
@@ -437,34 +484,53 @@ def _link(listings: pl.DataFrame, pool: pl.DataFrame, tolerance_us: int) -> pl.D
             scores.rename({"a": "away_alias", "b": "away_alias_right", "score": "away_score"}),
             on=["away_alias", "away_alias_right"],
         )
+        .with_columns(
+            score=(pl.col("home_score") + pl.col("away_score")) / 2, exact_keys=exact_keys
+        )
         # The best spelling of each candidate match.
-        .with_columns(score=(pl.col("home_score") + pl.col("away_score")) / 2)
-        .sort("score", descending=True)
+        .sort(["score", "exact_keys"], descending=True)
         .unique(["listing", "event_id"], keep="first")
     )
     # A team plays one match at a time: one team named exactly at this kickoff all but
     # identifies the match, and the other name need only not contradict it.
     one_exact = pl.max_horizontal("home_score", "away_score") == 1.0
     low = pl.min_horizontal("home_score", "away_score")
-    plausible = scored.filter((one_exact & (low >= ONE_EXACT_OTHER)) | (low >= PLAUSIBLE))
+    return (
+        scored.with_columns(
+            plausible=(one_exact & (low >= ONE_EXACT_OTHER)) | (low >= PLAUSIBLE),
+            strong=(one_exact & (low >= ONE_EXACT_OTHER))
+            | ((low >= STRONG_EACH) & (pl.col("score") >= STRONG_MEAN)),
+        )
+        .select(CANDIDATE_SCHEMA.names())
+        .cast(CANDIDATE_SCHEMA)  # type: ignore[arg-type]
+        .sort("listing", "score", "event_id", descending=[False, True, False])
+    )
+
+
+def _link(listings: pl.DataFrame, pool: pl.DataFrame, tolerance_us: int) -> pl.DataFrame:
+    """Links of ``listings`` to matches in ``pool`` (listing, event_id, method, score)."""
+    schema = {
+        "listing": pl.Int64,
+        "event_id": pl.Int64,
+        "link_method": pl.String,
+        "link_score": pl.Float64,
+    }
+    plausible = _scored(listings, pool, tolerance_us).filter("plausible")
     unique = plausible.filter(pl.len().over("listing") == 1)
-    strong = unique.filter(
-        (one_exact & (low >= ONE_EXACT_OTHER))
-        | ((low >= STRONG_EACH) & (pl.col("score") >= STRONG_MEAN))
+    return (
+        unique.filter("strong")
+        .select(
+            "listing",
+            "event_id",
+            link_method=pl.when(pl.col("score") < 1.0)
+            .then(pl.lit("fuzzy"))
+            .when(pl.col("exact_keys"))
+            .then(pl.lit("exact"))
+            .otherwise(pl.lit("alias")),
+            link_score=pl.col("score"),
+        )
+        .cast(schema)  # type: ignore[arg-type]
     )
-    exact_keys = (pl.col("home_key") == pl.col("home_key_right")) & (
-        pl.col("away_key") == pl.col("away_key_right")
-    )
-    return strong.select(
-        "listing",
-        "event_id",
-        link_method=pl.when(pl.col("score") < 1.0)
-        .then(pl.lit("fuzzy"))
-        .when(exact_keys)
-        .then(pl.lit("exact"))
-        .otherwise(pl.lit("alias")),
-        link_score=pl.col("score"),
-    ).cast(schema)  # type: ignore[arg-type]
 
 
 def _candidates(listings: pl.DataFrame, pool: pl.DataFrame, tolerance_us: int) -> pl.DataFrame:

@@ -47,6 +47,7 @@ from typing import Any
 import polars as pl
 import pyarrow as pa
 
+from oddskit import load_identity
 from oddskit.checker import EVENT_KEY
 from oddskit.validation import ERROR_SCHEMA, SNAPSHOT_ATTRIBUTES, SNAPSHOT_KEY
 
@@ -71,95 +72,34 @@ PRICE_SCHEMA = pa.schema(
 # partition upfront ran out of lock slots with a few years of history.
 _LOCK_TABLES = "LOCK TABLE ONLY market_odds, ONLY odds_snapshots IN ROW EXCLUSIVE MODE"
 
+# New sports, tournaments and bookmakers: names are matched in any letter case, and the
+# first spelling stored is the one shown ("football" and "Football" are one sport).
 _INSERT_DIMENSIONS = (
-    "INSERT INTO sports (name) SELECT DISTINCT sport FROM _load_event_rows "
-    "ON CONFLICT (name) DO NOTHING RETURNING id",
+    "INSERT INTO sports (name) SELECT DISTINCT ON (lower(sport)) sport FROM _load_event_rows l "
+    "WHERE NOT EXISTS (SELECT FROM sports s WHERE lower(s.name) = lower(l.sport)) "
+    "ORDER BY lower(sport), sport ON CONFLICT (name) DO NOTHING RETURNING id",
     "INSERT INTO tournaments (sport_id, country, name) "
-    "SELECT DISTINCT s.id, l.country, l.tournament FROM _load_event_rows l "
-    "JOIN sports s ON s.name = l.sport "
+    "SELECT DISTINCT ON (s.id, lower(l.country), lower(l.tournament)) s.id, l.country, "
+    "l.tournament FROM _load_event_rows l "
+    "CROSS JOIN LATERAL (SELECT id FROM sports WHERE lower(name) = lower(l.sport) "
+    "  ORDER BY id LIMIT 1) s "
+    "WHERE NOT EXISTS (SELECT FROM tournaments t WHERE t.sport_id = s.id "
+    "  AND lower(t.country) IS NOT DISTINCT FROM lower(l.country) "
+    "  AND lower(t.name) = lower(l.tournament)) "
+    "ORDER BY s.id, lower(l.country), lower(l.tournament), l.country, l.tournament "
     "ON CONFLICT ON CONSTRAINT uq_tournaments_sport_id_country_name DO NOTHING RETURNING id",
 )
 
 _INSERT_BOOKMAKERS = (
-    "INSERT INTO bookmakers (name) SELECT DISTINCT bookmaker FROM _load_event_rows "
-    "ON CONFLICT (name) DO NOTHING RETURNING id"
+    "INSERT INTO bookmakers (name) SELECT DISTINCT ON (lower(bookmaker)) bookmaker "
+    "FROM _load_event_rows l "
+    "WHERE NOT EXISTS (SELECT FROM bookmakers b WHERE lower(b.name) = lower(l.bookmaker)) "
+    "ORDER BY lower(bookmaker), bookmaker ON CONFLICT (name) DO NOTHING RETURNING id"
 )
-
-_LINK_EVENTS: tuple[str, ...] = (
-    "CREATE TEMP TABLE _load_events AS "
-    "SELECT b.id AS bookmaker_id, l.bookmaker, l.bookmaker_event_id, l.sportradar_id, "
-    "t.id AS tournament_id, l.home_team, l.away_team, l.kickoff, l.latest_captured_at, l.row, "
-    "CAST(NULL AS integer) AS event_id, false AS is_new "
-    "FROM _load_event_rows l JOIN bookmakers b ON b.name = l.bookmaker "
-    "JOIN sports s ON s.name = l.sport "
-    "JOIN tournaments t ON t.sport_id = s.id AND t.country IS NOT DISTINCT FROM l.country "
-    "AND t.name = l.tournament",
-    # Known bookmaker event ids first, then the SportRadar id.
-    "UPDATE _load_events le SET event_id = eb.event_id FROM event_bookmakers eb "
-    "WHERE eb.bookmaker_id = le.bookmaker_id AND eb.bookmaker_event_id = le.bookmaker_event_id",
-    "UPDATE _load_events le SET event_id = e.id FROM events e "
-    "WHERE le.event_id IS NULL AND le.sportradar_id IS NOT NULL "
-    "AND e.sportradar_id = le.sportradar_id",
-    # Bookmaker event ids whose stored teams or SportRadar id differ from this input.
-    "CREATE TEMP TABLE _load_conflicts AS "
-    "SELECT le.row, le.bookmaker, le.bookmaker_event_id, le.home_team, le.away_team, "
-    "le.sportradar_id, eb.home_team AS stored_home, eb.away_team AS stored_away, "
-    "e.sportradar_id AS stored_sportradar_id "
-    "FROM _load_events le JOIN event_bookmakers eb ON eb.bookmaker_id = le.bookmaker_id "
-    "AND eb.bookmaker_event_id = le.bookmaker_event_id JOIN events e ON e.id = eb.event_id "
-    "WHERE eb.home_team <> le.home_team OR eb.away_team <> le.away_team "
-    "OR (le.sportradar_id IS NOT NULL AND e.sportradar_id IS NOT NULL "
-    "AND le.sportradar_id <> e.sportradar_id)",
-)
-
-_CONFLICTS = "SELECT * FROM _load_conflicts ORDER BY row"
 
 _DROP_CONFLICTS = (
     "DELETE FROM _load_events le USING _load_conflicts c "
     "WHERE le.bookmaker = c.bookmaker AND le.bookmaker_event_id = c.bookmaker_event_id"
-)
-
-# New events: one per SportRadar id, else one per bookmaker event; ids drawn up front
-# so that every bookmaker event can be linked to its new event.
-_INSERT_NEW_EVENTS = (
-    "WITH fresh AS ("
-    "  SELECT DISTINCT ON (key) key, tournament_id, sportradar_id, home_team, away_team, kickoff "
-    "  FROM (SELECT *, coalesce('sr:' || sportradar_id, "
-    "               'bm:' || bookmaker_id || ':' || bookmaker_event_id) AS key "
-    "        FROM _load_events WHERE event_id IS NULL) candidates "
-    "  ORDER BY key, latest_captured_at DESC"
-    "), numbered AS ("
-    "  SELECT key, nextval(pg_get_serial_sequence('events', 'id')) AS id, tournament_id, "
-    "  sportradar_id, home_team, away_team, kickoff FROM fresh"
-    "), inserted AS ("
-    "  INSERT INTO events (id, tournament_id, sportradar_id, home_team, away_team, kickoff) "
-    "  SELECT id, tournament_id, sportradar_id, home_team, away_team, kickoff FROM numbered "
-    "  RETURNING id"
-    ") "
-    "UPDATE _load_events le SET event_id = n.id, is_new = true FROM numbered n "
-    "WHERE le.event_id IS NULL AND n.key = coalesce('sr:' || le.sportradar_id, "
-    "'bm:' || le.bookmaker_id || ':' || le.bookmaker_event_id)"
-)
-
-_COUNT_NEW_EVENTS = "SELECT count(DISTINCT event_id) FROM _load_events WHERE is_new"
-
-_INSERT_EVENT_BOOKMAKERS = (
-    "INSERT INTO event_bookmakers "
-    "(event_id, bookmaker_id, bookmaker_event_id, home_team, away_team) "
-    "SELECT event_id, bookmaker_id, bookmaker_event_id, home_team, away_team FROM _load_events "
-    "ON CONFLICT (bookmaker_id, bookmaker_event_id) DO NOTHING"
-)
-
-# A kickoff that changed is a reschedule: keep the one reported by the newest snapshot.
-_RESCHEDULE = (
-    "WITH newest AS ("
-    "  SELECT DISTINCT ON (event_id) event_id, kickoff, latest_captured_at FROM _load_events "
-    "  WHERE NOT is_new ORDER BY event_id, latest_captured_at DESC"
-    ") "
-    "UPDATE events e SET kickoff = n.kickoff, updated_at = now() FROM newest n "
-    "WHERE e.id = n.event_id AND e.kickoff <> n.kickoff AND n.latest_captured_at >= coalesce("
-    "  (SELECT max(s.captured_at) FROM odds_snapshots s WHERE s.event_id = e.id), '-infinity') "
-    "RETURNING e.id"
 )
 
 # Returns the id of every staged snapshot this run holds: the ones inserted now, and
@@ -191,7 +131,8 @@ _INSERT_SNAPSHOTS = (
 
 # How many of the staged snapshot keys (_reload_keys) are stored.
 _COUNT_STORED_SNAPSHOTS = (
-    "SELECT count(*) FROM _reload_keys k JOIN bookmakers b ON b.name = k.bookmaker "
+    "SELECT count(*) FROM _reload_keys k "
+    "JOIN bookmakers b ON lower(b.name) = lower(k.bookmaker) "
     "JOIN event_bookmakers eb ON eb.bookmaker_id = b.id "
     "AND eb.bookmaker_event_id = k.bookmaker_event_id "
     "JOIN odds_snapshots s ON s.event_id = eb.event_id AND s.bookmaker_id = b.id "
@@ -213,7 +154,7 @@ class Resolution:
 
     ``created``: snapshot key (:data:`~oddskit.validation.SNAPSHOT_KEY`) → ``snapshot_id``
     of each snapshot this run inserted; ``conflicts``: the bookmaker events whose
-    stored teams or SportRadar id differ from the input (see :data:`_LINK_EVENTS`).
+    stored teams or SportRadar id differ from the input (see :func:`link_events`).
 
     Example:
         >>> Resolution().created.height
@@ -227,6 +168,10 @@ class Resolution:
     rescheduled_events: int = 0
     created: pl.DataFrame = field(default_factory=pl.DataFrame)
     conflicts: pl.DataFrame = field(default_factory=pl.DataFrame)
+    #: How the listings new to the database were linked: method → listings.
+    linked: dict[str, int] = field(default_factory=dict)
+    #: Listings whose snapshots gave more than one kickoff.
+    kickoff_changes: int = 0
 
 
 def lock_for_load(cursor: Any) -> None:
@@ -276,17 +221,7 @@ def resolve_snapshots(
     cursor.execute(
         "DROP TABLE IF EXISTS _load_snapshots, _load_event_rows, _load_events, _load_conflicts"
     )
-    # One row per bookmaker event, described by its newest snapshot; the snapshots
-    # themselves go up with just their keys.
-    events = (
-        snapshots.sort("captured_at", descending=True)
-        .group_by(EVENT_KEY, maintain_order=True)
-        .agg(
-            *(pl.col(name).first() for name in SNAPSHOT_ATTRIBUTES),
-            pl.col("captured_at").first().alias("latest_captured_at"),
-            pl.col("row").min(),
-        )
-    )
+    events = listing_rows(snapshots)
     stage(cursor, "_load_event_rows", events)
     stage(cursor, "_load_snapshots", snapshots.select("row", *SNAPSHOT_KEY))
     if analyze:  # temp tables have no statistics otherwise
@@ -302,31 +237,78 @@ def resolve_snapshots(
         if not drop_conflicts:
             return Resolution(conflicts=conflicts)
         cursor.execute(_DROP_CONFLICTS)
-    cursor.execute(_INSERT_NEW_EVENTS)
-    cursor.execute(_COUNT_NEW_EVENTS)
-    new_events = cursor.fetchone()[0]
-    cursor.execute(_INSERT_EVENT_BOOKMAKERS)
-    rescheduled = _rowcount(cursor, _RESCHEDULE)
+    load_identity.link_pending_by_names(cursor)
+    linked = load_identity.link_counts(cursor)
+    new_events = load_identity.create_matches(cursor)
+    for statement in load_identity.STORE:
+        cursor.execute(statement)
+    rescheduled = _rowcount(cursor, load_identity.RESCHEDULE)
     cursor.execute(_INSERT_SNAPSHOTS, parameters=(run_id,))
     created = _frame(cursor).with_columns(pl.col("captured_at").dt.convert_time_zone("UTC"))
-    return Resolution(new_bookmakers, new_events, rescheduled, created, conflicts)
+    kickoff_changes = int((events["kickoffs"] > 1).sum())
+    return Resolution(
+        new_bookmakers, new_events, rescheduled, created, conflicts, linked, kickoff_changes
+    )
+
+
+def listing_rows(snapshots: pl.DataFrame) -> pl.DataFrame:
+    """One row per listing (bookmaker event), described by its newest snapshot, with the
+    kickoff of its newest *pre-match* report (``prematch``: one was captured before the
+    kickoff it gives; ``reported_at``: when) and how many kickoffs it reported.
+
+    Example:
+        >>> from datetime import UTC, datetime
+        >>> t = [datetime(2026, 5, 2, h, tzinfo=UTC) for h in (12, 14, 16)]
+        >>> snaps = pl.DataFrame({"row": [1, 2, 3], "bookmaker": "A",
+        ...     "bookmaker_event_id": "1", "captured_at": t, "sport": "football",
+        ...     "country": None, "tournament": "T", "sportradar_id": None, "match_key": None,
+        ...     "home_team": "H", "away_team": "W", "kickoff": [t[1], t[1], t[2]]})
+        >>> listing_rows(snaps).select("kickoff", "prematch", "kickoffs").rows()[0][1:]
+        (True, 2)
+    """
+    pre_match = pl.col("captured_at") < pl.col("kickoff")
+    absent = [name for name in SNAPSHOT_ATTRIBUTES if name not in snapshots.columns]
+    snapshots = snapshots.with_columns(pl.lit(None, pl.String).alias(name) for name in absent)
+    return (
+        snapshots.sort("captured_at", descending=True)
+        .group_by(EVENT_KEY, maintain_order=True)
+        .agg(
+            *(pl.col(name).first() for name in SNAPSHOT_ATTRIBUTES if name != "kickoff"),
+            pl.coalesce(
+                pl.col("kickoff").filter(pre_match).first(), pl.col("kickoff").first()
+            ).alias("kickoff"),
+            pre_match.any().alias("prematch"),
+            pl.coalesce(
+                pl.col("captured_at").filter(pre_match).first(), pl.col("captured_at").first()
+            ).alias("reported_at"),
+            pl.col("kickoff").n_unique().alias("kickoffs"),
+            pl.col("captured_at").first().alias("latest_captured_at"),
+            pl.col("row").min(),
+        )
+    )
 
 
 def link_events(cursor: Any) -> pl.DataFrame:
-    """Identity: find the stored match of each staged bookmaker event.
+    """Identity by ids: find the stored match of each staged listing that has one.
 
-    Fills ``_load_events`` (one row per bookmaker event of ``_load_event_rows``, with
+    Fills ``_load_events`` (one row per listing of ``_load_event_rows``, with
     ``event_id`` where the match is known: by the bookmaker's event id, else by the
-    SportRadar id) and returns the bookmaker events whose stored teams or SportRadar id
-    differ from the input's: ``row``, the bookmaker event, the input's ``home_team``,
-    ``away_team``, ``sportradar_id`` and the stored ``stored_home``, ``stored_away``,
-    ``stored_sportradar_id`` (words for people: :func:`conflict_errors`).
+    SportRadar id, else by the ``match_key``; see :mod:`oddskit.load_identity`, which
+    then links the rest by names) and returns the stored listings whose teams or
+    SportRadar id differ from the input's: ``row``, the bookmaker event, the input's
+    ``home_team``, ``away_team``, ``sportradar_id`` and the stored ``stored_home``,
+    ``stored_away``, ``stored_sportradar_id`` (words for people:
+    :func:`conflict_errors`).
 
     Example: :func:`resolve_snapshots` runs it (see the module's example).
     """
-    for statement in _LINK_EVENTS:
+    cursor.execute(load_identity.STAGE)
+    for statement in load_identity.KNOWN:
         cursor.execute(statement)
-    cursor.execute(_CONFLICTS)
+    *create, select = load_identity.CONFLICTS
+    for statement in create:
+        cursor.execute(statement)
+    cursor.execute(select)
     return _frame(cursor)
 
 

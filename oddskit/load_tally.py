@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from oddskit.errors import ValidationError
+from oddskit.markets import VocabularyNotes
 from oddskit.runs import MAX_STORED_ERRORS
 from oddskit.validation import ERROR_SCHEMA, count_problems, format_errors, summarise_problems
 
@@ -70,6 +71,24 @@ class LoadResult:
         recognised as loaded before, where run ``rejects_run_id`` wrote them.
     rejects_run_id
         Set when the same file was loaded before: the run that checked its rows.
+    rows_repeated
+        Input rows that repeated another row of the input exactly (stored once; not
+        counted as already present).
+    linked
+        How the listings new to the database were linked to their match: ``new`` (the
+        listing made the match), ``sportradar``, ``match_key``, ``exact``, ``alias``,
+        ``fuzzy`` → how many (see :mod:`oddskit.load_identity`).
+    kickoff_changes
+        Listings whose snapshots in the input gave more than one kickoff (the match
+        keeps the newest pre-match one; ``rescheduled_events`` counts the stored
+        matches whose kickoff changed).
+    unknown_markets
+        Market names oddskit does not know (kept as given; their completeness is
+        unknown).
+    handicap_converted, handicap_unpaired
+        Asian-handicap books written with each side's own handicap and turned into
+        home lines; books left with a side missing at a line (the usual mistake when
+        it cannot be told apart).
 
     Examples
     --------
@@ -97,6 +116,12 @@ class LoadResult:
     rejects_path: Path | None = None
     timings: dict[str, float] = field(default_factory=dict)
     rejects_run_id: int | None = None
+    rows_repeated: int = 0
+    linked: dict[str, int] = field(default_factory=dict)
+    kickoff_changes: int = 0
+    unknown_markets: tuple[str, ...] = ()
+    handicap_converted: int = 0
+    handicap_unpaired: int = 0
 
     @property
     def rows_per_second(self) -> float:
@@ -112,7 +137,41 @@ class LoadResult:
             f"{len(self.partitions_created)} partitions created; "
             f"{self.seconds:.1f} s, {self.rows_per_second:,.0f} rows/s"
         )
-        return text + self._rejects_note()
+        return text + self._rejects_note() + self._notes()
+
+    def _notes(self) -> str:
+        """What the summary adds when there is something to say: repeats, links, names."""
+        notes = []
+        if self.rows_repeated:
+            notes.append(f"{self.rows_repeated:,} rows repeated others of the input (kept once)")
+        linked = {m: n for m, n in self.linked.items() if m != "new" and n}
+        if linked:
+            ways = ", ".join(f"{n:,} by {m.replace('_', ' ')}" for m, n in sorted(linked.items()))
+            notes.append(f"listings linked to a match: {ways}")
+        if self.kickoff_changes:
+            notes.append(
+                f"{self.kickoff_changes:,} listings changed kickoff within the input (the "
+                "match keeps the newest pre-match kickoff)"
+            )
+        if self.unknown_markets:
+            notes.append(
+                "markets kept as given, not in oddskit's vocabulary: "
+                + ", ".join(self.unknown_markets[:10])
+                + (" …" if len(self.unknown_markets) > 10 else "")
+            )
+        if self.handicap_converted:
+            notes.append(
+                f"{self.handicap_converted:,} Asian-handicap books turned from each side's own "
+                "handicap into home lines"
+            )
+        if self.handicap_unpaired:
+            notes.append(
+                f"{self.handicap_unpaired:,} Asian-handicap books have a side missing at some "
+                "line (home -0.75 with away +0.75 is two half books: oddskit's lines are the "
+                "home handicap on both rows; load with handicap_lines='own' if the file gives "
+                "each side its own)"
+            )
+        return "".join(f"\n  {note}" for note in notes)
 
     def _rejects_note(self) -> str:
         if self.rejects_run_id is None:
@@ -162,6 +221,10 @@ class LoadTally:
     partitions_created: tuple[str, ...] = ()
     rejects_path: Path | None = None
     rejects_run_id: int | None = None
+    rows_repeated: int = 0
+    linked: Counter[str] = field(default_factory=Counter)
+    kickoff_changes: int = 0
+    vocabulary: VocabularyNotes = field(default_factory=VocabularyNotes)
     problems: int = 0  # every problem found
     problem_rows: int = 0  # every row with a problem
     problem_counts: Counter[tuple[str | None, str]] = field(default_factory=Counter)
@@ -180,6 +243,7 @@ class LoadTally:
     def count(self, checked: CheckedBatch) -> None:
         """Count a checked batch: its rows, its problems, the rows they leave out."""
         self.rows_read += checked.rows
+        self.rows_repeated += checked.repeated
         self.record(checked.errors)
         self.record(checked.event_errors)
         if checked.errors.height:
@@ -208,7 +272,10 @@ class LoadTally:
             run_id=run_id,
             rows_read=self.rows_read,
             rows_loaded=self.rows_loaded,
-            rows_present=self.rows_read - self.rows_rejected - self.rows_loaded,
+            rows_present=self.rows_read
+            - self.rows_rejected
+            - self.rows_loaded
+            - self.rows_repeated,
             rows_rejected=self.rows_rejected,
             snapshots_new=self.snapshots_new,
             snapshots_present=(
@@ -222,6 +289,12 @@ class LoadTally:
             rejects_path=self.rejects_path,
             timings=dict(self.timings),
             rejects_run_id=self.rejects_run_id,
+            rows_repeated=self.rows_repeated,
+            linked=dict(self.linked),
+            kickoff_changes=self.kickoff_changes,
+            unknown_markets=tuple(sorted(self.vocabulary.unknown_markets)),
+            handicap_converted=self.vocabulary.handicap_converted,
+            handicap_unpaired=self.vocabulary.handicap_unpaired,
         )
 
     def run_details(self, result: LoadResult) -> dict[str, Any]:
@@ -237,6 +310,12 @@ class LoadTally:
             "timings": {step: round(seconds, 3) for step, seconds in result.timings.items()},
             "rejects_path": str(result.rejects_path) if result.rejects_path else None,
             "problems": self.problems,
+            "rows_repeated": result.rows_repeated,
+            "linked": result.linked,
+            "kickoff_changes": result.kickoff_changes,
+            "unknown_markets": list(result.unknown_markets),
+            "handicap_converted": result.handicap_converted,
+            "handicap_unpaired": result.handicap_unpaired,
         }
         if result.rejects_run_id is not None:
             details["rejects_run_id"] = result.rejects_run_id

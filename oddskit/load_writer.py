@@ -91,6 +91,8 @@ class LoadWriter:
         self.tally.new_bookmakers += resolution.new_bookmakers
         self.tally.new_events += resolution.new_events
         self.tally.rescheduled_events += resolution.rescheduled_events
+        self.tally.linked.update(resolution.linked)
+        self.tally.kickoff_changes += resolution.kickoff_changes
         if resolution.created.height:
             created = resolution.created
             self.created = pl.concat([self.created, created]) if self.created.height else created

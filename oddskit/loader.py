@@ -179,6 +179,7 @@ def load_source(
             if reloaded is not None:
                 return reloaded
             checker = SourceChecker(now=datetime.now(UTC), retention_days=retention_days)
+            tally.vocabulary = checker.vocabulary
             if on_error == "raise":
                 return _load_raising(db, job, checker, tally, run, progress)
             return _load_skipping(db, job, checker, tally, run, rejects, progress)

@@ -15,6 +15,7 @@ Example:
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from typing import Literal
 
 import polars as pl
@@ -214,9 +215,10 @@ def home_handicap_lines(
                 is the only reading that pairs them: the away lines are exactly the
                 negated home lines, and not the home lines themselves.
 
-    Returns the rows and counts: ``converted`` books, and ``unpaired`` books left with
-    a side missing at some line (what the own-side mistake looks like when it cannot
-    be told apart).
+    Returns the rows and counts: ``converted`` books, and ``unpaired`` books that look
+    like the own-side mistake but could not be turned: a line with only the home side
+    whose negation has only the away side (a side merely missing, e.g. suspended, is
+    not counted).
 
     Example:
         >>> rows = pl.DataFrame({"snapshot": [1, 1, 2, 2],
@@ -236,8 +238,19 @@ def home_handicap_lines(
             mirrored=(-pl.col("line").filter(pl.col("outcome") == "away")).unique().sort(),
         )
     )
+    # The usual mistake, when it cannot be undone: a line with only the home side whose
+    # negation has only the away side (home -0.75 and away +0.75, nothing else there).
+    mistake = (
+        pl.col("home")
+        .list.set_difference("away")
+        .list.eval(-pl.element())
+        .list.set_intersection(pl.col("away").list.set_difference("home"))
+        .list.eval(pl.element().filter(pl.element() != 0))
+        .list.len()
+        > 0
+    )
     if not books.height or lines == "home":
-        unpaired = books.filter(pl.col("home") != pl.col("away")).height if books.height else 0
+        unpaired = books.filter(mistake).height if books.height else 0
         return rows, {"converted": 0, "unpaired": unpaired}
     if lines == "own":
         flip = books.with_columns(flip=pl.lit(True))
@@ -245,7 +258,7 @@ def home_handicap_lines(
         flip = books.with_columns(
             flip=(pl.col("home") != pl.col("away")) & (pl.col("home") == pl.col("mirrored"))
         )
-    unpaired = flip.filter(~pl.col("flip") & (pl.col("home") != pl.col("away"))).height
+    unpaired = flip.filter(~pl.col("flip") & mistake).height
     converted = int(flip["flip"].sum())
     flagged = rows.join(flip.select(*by, "flip"), on=by, how="left")
     fixed = flagged.with_columns(
@@ -254,3 +267,26 @@ def home_handicap_lines(
         .otherwise(pl.col("line"))
     ).drop("flip")
     return fixed, {"converted": converted, "unpaired": unpaired}
+
+
+@dataclass
+class VocabularyNotes:
+    """What checking names in the vocabulary found over a load (for its summary).
+
+    Example:
+        >>> notes = VocabularyNotes()
+        >>> notes.add(pl.DataFrame({"market": ["1x2", "corners"]}), {"converted": 2, "unpaired": 0})
+        >>> notes.unknown_markets, notes.handicap_converted
+        ({'corners'}, 2)
+    """
+
+    unknown_markets: set[str] = field(default_factory=set)
+    handicap_converted: int = 0
+    handicap_unpaired: int = 0
+
+    def add(self, rows: pl.DataFrame, handicaps: dict[str, int]) -> None:
+        """Note the markets of ``rows`` oddskit does not know, and the handicap counts."""
+        markets = rows.get_column("market").unique().to_list()
+        self.unknown_markets.update(m for m in markets if m not in MARKET_OUTCOMES)
+        self.handicap_converted += handicaps["converted"]
+        self.handicap_unpaired += handicaps["unpaired"]

@@ -138,11 +138,29 @@ class Event(Base):
     bookmaker_ids: Mapped[list[EventBookmaker]] = relationship(back_populates="event", lazy="raise")
 
 
+#: How a listing can be linked to its match, from the strongest evidence down.
+LINK_METHODS: tuple[str, ...] = (
+    "new",
+    "sportradar",
+    "match_key",
+    "exact",
+    "alias",
+    "fuzzy",
+    "manual",
+)
+
+
 class EventBookmaker(Base):
-    """The id a bookmaker uses for an event, and its own spelling of the teams."""
+    """A *listing*: a bookmaker's event id for a match, its own spelling of the teams,
+    and how it was linked to the match."""
 
     __tablename__ = "event_bookmakers"
     __table_args__ = (
+        CheckConstraint(
+            "link_method IN ('new', 'sportradar', 'match_key', 'exact', 'alias', 'fuzzy', "
+            "'manual')",
+            name="link_method",
+        ),
         UniqueConstraint(
             "bookmaker_id",
             "bookmaker_event_id",
@@ -156,9 +174,67 @@ class EventBookmaker(Base):
     bookmaker_event_id: Mapped[str] = mapped_column(Text)
     home_team: Mapped[str] = mapped_column(Text)
     away_team: Mapped[str] = mapped_column(Text)
+    #: How the listing was linked to its match (see :data:`LINK_METHODS`).
+    link_method: Mapped[str] = mapped_column(Text, server_default="new")
+    #: Name similarity of a ``fuzzy`` link (0–1).
+    link_score: Mapped[float | None] = mapped_column(Double)
+    linked_at: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now())
+    #: The kickoff this listing reports (the match keeps one kickoff).
+    kickoff: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     event: Mapped[Event] = relationship(back_populates="bookmaker_ids", lazy="raise")
     bookmaker: Mapped[Bookmaker] = relationship(lazy="raise")
+
+
+class MatchKey(Base):
+    """An input's own key of a match (``match_key``): a fixture id, an odds API event id."""
+
+    __tablename__ = "match_keys"
+
+    key: Mapped[str] = mapped_column(Text, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now())
+
+
+class TeamAlias(Base):
+    """Another name of a team (per sport, or for every sport when ``sport_id`` is null)."""
+
+    __tablename__ = "team_aliases"
+    __table_args__ = (
+        CheckConstraint("source IN ('user', 'confirmed')", name="source"),
+        UniqueConstraint(
+            "sport_id",
+            "alias_key",
+            name="uq_team_aliases_sport_id_alias_key",
+            postgresql_nulls_not_distinct=True,
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, Identity(), primary_key=True)
+    sport_id: Mapped[int | None] = mapped_column(ForeignKey("sports.id"))
+    alias: Mapped[str] = mapped_column(Text)
+    team: Mapped[str] = mapped_column(Text)
+    alias_key: Mapped[str] = mapped_column(Text)
+    team_key: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(Text, server_default="user")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now())
+
+
+class LinkDecision(Base):
+    """A person's decision that a listing is (``link``) or is not (``apart``) a match."""
+
+    __tablename__ = "link_decisions"
+    __table_args__ = (CheckConstraint("decision IN ('link', 'apart')", name="decision"),)
+
+    bookmaker_id: Mapped[int] = mapped_column(
+        SmallInteger, ForeignKey("bookmakers.id"), primary_key=True
+    )
+    bookmaker_event_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    event_id: Mapped[int] = mapped_column(
+        ForeignKey("events.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    decision: Mapped[str] = mapped_column(Text)
+    decided_at: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now())
 
 
 class ScrapeRun(Base):

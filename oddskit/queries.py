@@ -54,7 +54,7 @@ Examples
 >>> from datetime import UTC, datetime
 >>> events = fetch_events(db, countries="Nigeria")
 >>> events.select("event_id", "home_team", "away_team").rows()
-[(5, 'El-Kanemi Warriors', 'Bendel Insurance')]
+[(2, 'El-Kanemi Warriors', 'Bendel Insurance')]
 >>> as_of = datetime(2026, 11, 28, 14, tzinfo=UTC)
 >>> board = fetch_latest_odds(db, event_ids=events["event_id"], markets="1x2", as_of=as_of)
 >>> board.filter(bookmaker="Pinnacle").select("outcome", "odds").rows()
@@ -232,7 +232,7 @@ def fetch_events(
     >>> fetch_events(db, countries="kenya", team="sharks").select("home_team", "away_team").rows()
     [('Sofapaka', 'Kariobangi Sharks')]
     >>> fetch_events(db, limit=2)["event_id"].to_list()
-    [1, 2]
+    [1, 3]
     """
     since, until = window(kickoff_since, kickoff_until, ("kickoff_since", "kickoff_until"))
     query = _events_sql(

@@ -368,7 +368,7 @@ def fetch_closing_odds(
     >>> bool((closing["captured_at"] < closing["kickoff"]).all())
     True
     >>> closing["event_id"].unique().sort().to_list()
-    [5, 6]
+    [2, 5]
     """
     return _fetch_edge(
         db,

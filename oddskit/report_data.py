@@ -115,7 +115,7 @@ class ReportData:
     {'matches': 6, 'listings': 24, 'single_listed': 0, 'bookmakers': 4, 'snapshots': 735, \
 'prices': 20466}
     >>> data.bookmakers, data.featured, data.sharp
-    (['Bet9ja', 'betPawa', 'Pinnacle', 'SportyBet'], (3, 6, 4, 2, 5, 1), 'Pinnacle')
+    (['Bet9ja', 'betPawa', 'Pinnacle', 'SportyBet'], (3, 5, 4, 6, 2, 1), 'Pinnacle')
     """
 
     database: str

@@ -168,6 +168,7 @@ def _config(
     in_play_minutes: float,
     missing_snapshot_rate: float,
     suspended_outcome_rate: float,
+    own_names: bool = False,
     unlimited_days: bool = False,
 ) -> Config:
     days = integer(days, "days")  # type: ignore[assignment]
@@ -212,6 +213,7 @@ def _config(
         in_play_us=round(float(in_play_minutes) * 60 * US),
         missing_rate=float(missing_snapshot_rate),
         suspended_rate=float(suspended_outcome_rate),
+        own_names=bool(own_names),
     )
 
 
@@ -230,6 +232,7 @@ def iter_sample(
     in_play_minutes: float = 0,
     missing_snapshot_rate: float = 0.02,
     suspended_outcome_rate: float = 0.005,
+    own_names: bool = False,
 ) -> Iterator[pl.DataFrame]:
     """Yield the sample in chunks (runs of consecutive kickoffs), each sorted by time.
 
@@ -255,6 +258,11 @@ def iter_sample(
     in_play_minutes, missing_snapshot_rate, suspended_outcome_rate
         Tune the model (see the module docstring): prices after kickoff, the share of
         missing snapshots (≤ 0.5) and of suspended outcomes (≤ 0.5).
+    own_names
+        Each bookmaker spells teams and tournaments its own way
+        (:data:`oddskit.team_spellings.SAMPLE_STYLES`: betPawa ``Man United``, Bet9ja
+        ``MANCHESTER UTD``, SportyBet ``AFC Bournemouth``) and only Pinnacle carries
+        SportRadar ids, as real feeds do: for testing how listings link into matches.
 
     Returns
     -------
@@ -286,6 +294,7 @@ def iter_sample(
         in_play_minutes=in_play_minutes,
         missing_snapshot_rate=missing_snapshot_rate,
         suspended_outcome_rate=suspended_outcome_rate,
+        own_names=own_names,
     )
     return (df for df, _ in iter_chunks(cfg))
 
@@ -302,6 +311,7 @@ def generate_sample(
     in_play_minutes: float = 0,
     missing_snapshot_rate: float = 0.02,
     suspended_outcome_rate: float = 0.005,
+    own_names: bool = False,
 ) -> pl.DataFrame:
     """Return the whole sample as one frame (for small samples; see :func:`iter_sample`).
 
@@ -309,7 +319,7 @@ def generate_sample(
     ----------
     start, days, events_per_day, bookmakers, interval_minutes, seed, max_rows
         As in :func:`iter_sample`.
-    in_play_minutes, missing_snapshot_rate, suspended_outcome_rate
+    in_play_minutes, missing_snapshot_rate, suspended_outcome_rate, own_names
         As in :func:`iter_sample`.
 
     Returns
@@ -340,6 +350,7 @@ def generate_sample(
             in_play_minutes=in_play_minutes,
             missing_snapshot_rate=missing_snapshot_rate,
             suspended_outcome_rate=suspended_outcome_rate,
+            own_names=own_names,
         )
     )
     return pl.concat(chunks, how="vertical") if chunks else SAMPLE_SCHEMA.to_frame()
@@ -382,6 +393,7 @@ def write_sample(
     in_play_minutes: float = 0,
     missing_snapshot_rate: float = 0.02,
     suspended_outcome_rate: float = 0.005,
+    own_names: bool = False,
 ) -> SampleSummary:
     """Stream the sample to a CSV or Parquet file, chunk by chunk, in bounded memory.
 
@@ -401,7 +413,7 @@ def write_sample(
         ``.parquet``/``.pq``).
     start, days, events_per_day, bookmakers, interval_minutes, seed
         As in :func:`iter_sample`.
-    in_play_minutes, missing_snapshot_rate, suspended_outcome_rate
+    in_play_minutes, missing_snapshot_rate, suspended_outcome_rate, own_names
         As in :func:`iter_sample`.
 
     Returns
@@ -446,6 +458,7 @@ def write_sample(
         in_play_minutes=in_play_minutes,
         missing_snapshot_rate=missing_snapshot_rate,
         suspended_outcome_rate=suspended_outcome_rate,
+        own_names=own_names,
         unlimited_days=rows is not None,
     )
     began = time.perf_counter()

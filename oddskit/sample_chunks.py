@@ -42,6 +42,7 @@ from oddskit.sample_model import (
     seeded_rng,
 )
 from oddskit.sample_world import BOOKMAKERS, DEFAULT_BOOKMAKERS, TOURNAMENTS
+from oddskit.team_spellings import SAMPLE_STYLES, spell_team, spell_tournament
 
 __all__ = ["SAMPLE_SCHEMA", "Config", "iter_chunks"]
 
@@ -90,6 +91,7 @@ class Config:
     in_play_us: int
     missing_rate: float
     suspended_rate: float
+    own_names: bool = False  # each book spells names its own way; SportRadar ids at Pinnacle only
 
 
 # --- fixtures ------------------------------------------------------------------------------
@@ -264,6 +266,8 @@ def _chunk(
         lacks_sr = day.sr_flag[sel] & (brng.random(e_count) < _SR_ID_MISSING_BOOK_RATE)
         global_no = day.first_event + np.arange(sel.start, sel.stop)
         own = book.id_base + global_no * book.id_stride + brng.integers(0, book.id_stride, e_count)
+        if cfg.own_names and book.name != "Pinnacle":
+            lacks_sr = np.ones(e_count, dtype=bool)
         sr_ids += [
             None if lack else f"sr:match:{sr}"
             for lack, sr in zip(lacks_sr, day.sr_id[sel], strict=True)
@@ -295,6 +299,14 @@ def _chunk(
     tour = [TOURNAMENTS[t] for t in day.tournament[sel]]
     home = [t.teams[h] for t, h in zip(tour, day.home[sel], strict=True)]
     away = [t.teams[a] for t, a in zip(tour, day.away[sel], strict=True)]
+    tournament = [t.name for t in tour]
+    name_idx = row_e
+    if cfg.own_names:  # one spelling per (bookmaker, match): gathered by book and match
+        styles = [SAMPLE_STYLES.get(bk.name, "canonical") for bk in books]
+        home = [spell_team(name, style) for style in styles for name in home]
+        away = [spell_team(name, style) for style in styles for name in away]
+        tournament = [spell_tournament(t.country, t.name, style) for style in styles for t in tour]
+        name_idx = row_be
     utc = pl.Datetime("us", "UTC")
 
     def gather(values: Sequence[str | None], idx: np.ndarray) -> pl.Series:
@@ -306,11 +318,11 @@ def _chunk(
             "bookmaker": gather([bk.name for bk in books], b_idx[state]),
             "sport": gather(["football"], np.zeros(n_rows, dtype=np.int64)),
             "country": gather([t.country for t in tour], row_e),
-            "tournament": gather([t.name for t in tour], row_e),
+            "tournament": gather(tournament, name_idx),
             "sportradar_id": gather(sr_ids, row_be),
             "bookmaker_event_id": gather(book_ids, row_be),
-            "home_team": gather(home, row_e),
-            "away_team": gather(away, row_e),
+            "home_team": gather(home, name_idx),
+            "away_team": gather(away, name_idx),
             "kickoff": pl.Series(kick[row_e]).cast(utc),
             "market": SLOT_MARKET.gather(slot),
             "line": pl.Series(line_grid[row_e, slot], nan_to_null=True),

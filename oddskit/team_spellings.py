@@ -32,6 +32,14 @@ from typing import Literal
 Style = Literal["canonical", "short", "official", "upper", "club"]
 STYLES: tuple[Style, ...] = ("canonical", "short", "official", "upper", "club")
 
+#: How each sample bookmaker spells names with ``own_names=True`` (oddskit.sample).
+SAMPLE_STYLES: dict[str, Style] = {
+    "Pinnacle": "canonical",
+    "betPawa": "short",
+    "SportyBet": "club",
+    "Bet9ja": "upper",
+}
+
 #: football-data.co.uk-style short names.
 SHORT: dict[str, str] = {
     "Manchester United": "Man United",

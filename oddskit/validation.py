@@ -42,6 +42,12 @@ from typing import Literal, NamedTuple
 import polars as pl
 
 from oddskit.errors import ValidationError
+from oddskit.markets import (
+    HandicapLines,
+    VocabularyNotes,
+    canonical_market_names,
+    home_handicap_lines,
+)
 
 
 class InputColumn(NamedTuple):
@@ -63,6 +69,7 @@ INPUT_COLUMNS: dict[str, InputColumn] = {
     "country": InputColumn("text", False, "match"),
     "tournament": InputColumn("text", True, "match"),
     "sportradar_id": InputColumn("text", False, "match"),
+    "match_key": InputColumn("text", False, "match"),
     "bookmaker_event_id": InputColumn("text", True, "snapshot"),
     "home_team": InputColumn("text", True, "match"),
     "away_team": InputColumn("text", True, "match"),
@@ -275,9 +282,19 @@ def _parse_number(raw: pl.Series) -> pl.Series:
 
 
 def validate_batch(
-    raw: pl.DataFrame, *, now: datetime, retention_days: int | None
+    raw: pl.DataFrame,
+    *,
+    now: datetime,
+    retention_days: int | None,
+    handicap_lines: HandicapLines = "auto",
+    vocabulary: VocabularyNotes | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Parse and check one batch; return (valid rows typed as :data:`VALID_SCHEMA`, errors).
+
+    Market and outcome names are rewritten in oddskit's vocabulary and Asian-handicap
+    lines as the home team's (:mod:`oddskit.markets`; ``handicap_lines`` says how the
+    input writes them); ``vocabulary`` collects what that found (markets oddskit does
+    not know, books converted or left unpaired).
 
     Example:
         >>> from datetime import datetime, timezone
@@ -392,6 +409,11 @@ def validate_batch(
     error_frame = pl.concat([e.cast(ERROR_SCHEMA) for e in errors])  # type: ignore[arg-type]
     bad_rows = error_frame["row"].unique()
     valid = valid.filter(~pl.col("row").is_in(bad_rows.implode()))
+    valid, wrong_outcomes = canonical_market_names(valid)
+    valid, handicaps = home_handicap_lines(valid, by=SNAPSHOT_KEY, lines=handicap_lines)
+    if vocabulary is not None:
+        vocabulary.add(valid, handicaps)
+    error_frame = pl.concat([error_frame, wrong_outcomes.cast(ERROR_SCHEMA)])  # type: ignore[arg-type]
     valid, disagreeing = _split_disagreeing_snapshots(valid)
     valid, conflicts = _split_conflicting_duplicates(valid)
     return valid, pl.concat([error_frame, disagreeing, conflicts]).sort("row")

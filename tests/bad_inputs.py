@@ -210,7 +210,7 @@ def _teams_differ_across_snapshots(folder: Path) -> tuple[Any, list[str]]:
     shown = value if len(value) <= 60 else value[:60] + "…"  # as format_errors shows it
     return path, [
         f"{path}, row 1, column home_team, value {shown!r}",
-        "names different teams or SportRadar ids within this input",
+        "names different teams, SportRadar ids or match keys within this input",
     ]
 
 

@@ -109,7 +109,10 @@ def test_an_event_naming_other_teams_later_is_one_error_at_its_first_row() -> No
     assert errors.select("row", "column", "value").rows() == [
         (1, "home_team", f"{home} FC v {away} / {home} v {away}")
     ]
-    assert "names different teams or SportRadar ids within this input" in errors["reason"][0]
+    assert (
+        "names different teams, SportRadar ids or match keys within this input"
+        in errors["reason"][0]
+    )
     assert checker.conflicting_events.height == 1
 
 

@@ -457,8 +457,13 @@ def test_sql_and_copy_markers_are_stored_verbatim(
     event = _one_event().with_columns(*(pl.lit(value).alias(name) for name, value in NASTY.items()))
     outcome = pl.int_range(pl.len())
     for index, value in NASTY_OUTCOMES.items():
+        # In a market oddskit does not know: its outcomes are stored as given.
         event = event.with_columns(
-            pl.when(outcome == index).then(pl.lit(value)).otherwise("outcome").alias("outcome")
+            pl.when(outcome == index).then(pl.lit(value)).otherwise("outcome").alias("outcome"),
+            pl.when(outcome == index)
+            .then(pl.lit("player props \\N"))
+            .otherwise("market")
+            .alias("market"),
         )
     frame = pl.concat([event, SAMPLE.filter(pl.col("bookmaker") == "Pinnacle")])
     path = tmp_path / f"nasty.{kind}"
@@ -707,7 +712,7 @@ def test_skip_leaves_out_an_event_that_names_other_teams_within_the_input(
         id=result.run_id,
     )
     assert (row, column) == (1, "home_team")
-    assert "names different teams or SportRadar ids within this input" in message
+    assert "names different teams, SportRadar ids or match keys within this input" in message
 
 
 def test_skip_leaves_out_an_event_whose_snapshot_differs_across_batches(

@@ -37,6 +37,7 @@ MASKS = [
     (r"[\d,]+ rows/s", "<n> rows/s"),
     # counts of the sample, whose schedule follows the clock
     (r"[\d,]+ (events|new snapshots|new events|partitions created)", r"<n> \1"),
+    (r"[\d,]+ by (sportradar|match key|exact|alias|fuzzy)", r"<n> by \1"),
     (r"^((?:odds_snapshots|market_odds)\s.*\s)[\d,]+$", r"\1<n>"),
     (r"[ \t]+", " "),  # column widths follow the widths of the values
 ]

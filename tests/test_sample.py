@@ -557,3 +557,29 @@ def test_memory_does_not_grow_with_rows(tmp_path: Path) -> None:
     # 4x the rows, (almost) the same peak: a collected 1.2M-row frame alone is > 150 MiB
     assert large["peak_mib"] - small["peak_mib"] < 80, (small, large)
     assert math.isfinite(large["seconds"]) and large["seconds"] < 20
+
+
+def test_own_names_spell_teams_per_bookmaker_and_leave_sportradar_ids_to_pinnacle() -> None:
+    from oddskit.team_spellings import SAMPLE_STYLES, spell_team
+
+    start = datetime(2026, 11, 1, tzinfo=UTC)
+    plain = generate_sample(start=start, days=1, events_per_day=40)
+    own = generate_sample(start=start, days=1, events_per_day=40, own_names=True)
+    names = ["home_team", "away_team", "tournament", "sportradar_id"]
+    assert own.drop(names).equals(plain.drop(names))  # the same prices and listings
+    assert own.filter(pl.col("bookmaker") != "Pinnacle")["sportradar_id"].null_count() == (
+        own.filter(pl.col("bookmaker") != "Pinnacle").height
+    )
+    pairs = (
+        plain.select("bookmaker", "bookmaker_event_id", "home_team")
+        .unique()
+        .join(
+            own.select(
+                "bookmaker", "bookmaker_event_id", pl.col("home_team").alias("own")
+            ).unique(),
+            on=["bookmaker", "bookmaker_event_id"],
+        )
+    )
+    for book, _, canonical, spelled in pairs.iter_rows():
+        assert spelled == spell_team(canonical, SAMPLE_STYLES[book])
+    assert pairs.filter(pl.col("home_team") != pl.col("own")).height > 0

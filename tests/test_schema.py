@@ -20,6 +20,9 @@ TABLES = {
     "scrape_runs",
     "scrape_errors",
     "partition_policies",
+    "match_keys",
+    "team_aliases",
+    "link_decisions",
     "archives",
 }
 
