@@ -62,13 +62,16 @@ the analytic bracket), started at the no-margin parameter, until
 Flag policy
 -----------
 Problems of one market instance never raise; they set boolean flags on its rows
-(flags are never null; :func:`compute_overround` reports ``incomplete`` and
-``under_round`` the same way, per instance):
+(:func:`compute_overround` reports ``incomplete`` and ``under_round`` the same way,
+per instance). Flags are never null, except ``incomplete``:
 
 ``incomplete``
     an outcome is suspended (``odds`` null), missing from the frame (for a market
     of :data:`~oddskit.markets.MARKET_OUTCOMES`), or the instance has fewer than two
-    priced outcomes. Fair values, ``overround`` and the parameter are null.
+    priced outcomes. Fair values, ``overround`` and the parameter are null. For a
+    market oddskit does not know, with nothing seen missing, completeness is unknown:
+    ``incomplete`` is null (never ``False``), and the numbers are computed as if the
+    outcomes were all there.
 ``non_exclusive``
     a known market whose outcomes overlap (``double_chance``: fair probabilities
     sum to two). Margin removal does not apply; fair values are null. ``overround``
@@ -215,12 +218,20 @@ def compute_overround(
         pl.Series("booksum", booksum).fill_nan(None),
         pl.Series("overround", overround).fill_nan(None),
         pl.Series("hold", hold).fill_nan(None),
-        pl.Series("incomplete", inst.incomplete),
+        _unknown_to_null(pl.Series("incomplete", inst.incomplete), inst.unknown_market & complete),
         pl.Series("under_round", under_round),
         # Deprecated names of the two flags, kept for one release (removed in 0.3).
-        pl.Series("is_complete", complete),
+        _unknown_to_null(pl.Series("is_complete", complete), inst.unknown_market & complete),
         pl.Series("is_under_round", under_round),
     )
+
+
+def _unknown_to_null(flag: pl.Series, unknown: np.ndarray) -> pl.Series:
+    """``flag`` with nulls where completeness is unknown: a market not in oddskit's
+    vocabulary with nothing missing that oddskit can see."""
+    if not unknown.any():
+        return flag
+    return flag.set(pl.Series(unknown), None)  # type: ignore[arg-type]
 
 
 @renamed_arguments(by="instance_keys")
@@ -358,6 +369,12 @@ def remove_margin(
             return pl.lit(False, dtype=pl.Boolean).alias(name)
         return pl.Series(name, per_row(values))
 
+    incomplete_flags = flags("incomplete", inst.incomplete)
+    unknown = inst.unknown_market & ~inst.incomplete  # not known to lack anything
+    if unknown.any():  # nor known to be complete: null
+        incomplete_flags = _unknown_to_null(
+            pl.Series("incomplete", per_row(inst.incomplete)), per_row(unknown)
+        )
     return frame.with_columns(
         floats("implied_prob", pi, not inst.all_priced),
         floats("fair_prob", fair, True),
@@ -366,7 +383,7 @@ def remove_margin(
         pl.lit(method, dtype=pl.String).alias("method"),
         floats("param", row_param, not all_solvable or method in _ITERATIVE),
         pl.lit(PARAM_NAMES[method], dtype=pl.String).alias("param_name"),
-        flags("incomplete", inst.incomplete),
+        incomplete_flags,
         flags("non_exclusive", inst.non_exclusive),
         flags("under_round", under_round),
         flags("negative_prob", negative),

@@ -21,7 +21,7 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final
 
 import numpy as np
@@ -118,6 +118,8 @@ class Instances:
     incomplete: np.ndarray
     non_exclusive: np.ndarray
     target: np.ndarray  # fair probabilities should sum to this (1 or 2)
+    #: The instance's market is not in the vocabulary: its completeness is unknown.
+    unknown_market: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
 
     def rows(self, sel: np.ndarray, j: int) -> np.ndarray:
         """Row index of the ``j``-th row (input order) of each instance in ``sel``."""
@@ -299,6 +301,7 @@ def prepare_instances(frame: pl.DataFrame, instance_keys: str | Sequence[str] | 
 
     target = np.ones(m)
     non_exclusive = np.zeros(m, dtype=bool)
+    unknown_market = np.zeros(m, dtype=bool)
     if not m:
         pass
     elif "outcome" in frame.columns:
@@ -313,6 +316,7 @@ def prepare_instances(frame: pl.DataFrame, instance_keys: str | Sequence[str] | 
                 group_market = row_market[first_row]
             non_exclusive = _NON_EXCLUSIVE_BY_CODE[group_market]
             target = _TARGET_BY_CODE[group_market]
+            unknown_market = group_market == _UNKNOWN_MARKET
         outcome = _codes(frame.get_column("outcome"), _OUTCOMES, _UNKNOWN_OUTCOME, _NULL_OUTCOME)
         named = outcome < _UNKNOWN_OUTCOME
         all_named = bool(named.all())
@@ -358,6 +362,7 @@ def prepare_instances(frame: pl.DataFrame, instance_keys: str | Sequence[str] | 
         group_market = _codes(frame.get_column("market").gather(first_row), _MARKETS, *_NO_MARKET)
         non_exclusive = _NON_EXCLUSIVE_BY_CODE[group_market]
         target = _TARGET_BY_CODE[group_market]
+        unknown_market = group_market == _UNKNOWN_MARKET
     return Instances(
         keys=keys,
         frame=frame,
@@ -372,6 +377,7 @@ def prepare_instances(frame: pl.DataFrame, instance_keys: str | Sequence[str] | 
         incomplete=incomplete,
         non_exclusive=non_exclusive,
         target=target,
+        unknown_market=unknown_market,
     )
 
 

@@ -818,3 +818,21 @@ def test_root_on_the_analytic_bound_and_tiny_tolerance(method: str) -> None:
     assert not out["not_converged"].any()
     sums = out.group_by("event_id").agg(pl.col("fair_prob").sum())["fair_prob"].to_numpy()
     assert np.max(np.abs(sums - 1.0)) < 1e-14
+
+
+def test_completeness_of_a_market_oddskit_does_not_know_is_unknown_never_true() -> None:
+    frame = pl.DataFrame(
+        {
+            "event_id": [1, 1, 2],
+            "market": ["total corners"] * 3,
+            "outcome": ["over", "under", "over"],
+            "odds": [1.9, 1.9, 1.5],
+        }
+    )
+    summary = compute_overround(frame)
+    # 1: both outcomes priced, but is that the whole market? Unknown. 2: one outcome: incomplete.
+    assert summary["incomplete"].to_list() == [None, True]
+    assert summary["is_complete"].to_list() == [None, False]
+    assert summary["overround"][0] == pytest.approx(2 / 1.9 - 1)
+    fair = remove_margin(frame)
+    assert fair["incomplete"].to_list() == [None, None, True]
