@@ -23,11 +23,13 @@ from typing import Annotated
 
 import typer
 
+from oddskit.arguments import choice
 from oddskit.cli_links import aliases_app, links_app
 from oddskit.cli_output import State, err, fail, friendly_errors, open_database, out, warning
 from oddskit.cli_server import server_app
 from oddskit.cli_tables import Column, check_format, print_table
 from oddskit.errors import ConfigurationError, OddskitError
+from oddskit.markets import HandicapLines
 from oddskit.partitions import (
     MaintenanceReport,
     detect_backend,
@@ -456,6 +458,14 @@ def load_command(
         ),
     ] = None,
     delimiter: Annotated[str, typer.Option(help="CSV field delimiter.")] = ",",
+    handicap_lines: Annotated[
+        str,
+        typer.Option(
+            help="How the files write Asian-handicap lines: auto (turn a book into home "
+            "lines when only that reading pairs its sides), own (each side's own handicap) "
+            "or home (oddskit's convention: the home handicap on both rows)."
+        ),
+    ] = "auto",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Load odds snapshots (oddskit's input format) from CSV or Parquet files."""
@@ -472,6 +482,7 @@ def load_command(
                 rejects_path=rejects,
                 delimiter=delimiter,
                 progress=False if quiet else None,
+                handicap_lines=choice(handicap_lines, "--handicap-lines", HandicapLines),
             )
         except OddskitError as exc:
             partial = getattr(exc, "report", None)

@@ -82,6 +82,7 @@ from oddskit.load_sql import (
 )
 from oddskit.load_tally import LoadResult, LoadTally
 from oddskit.load_writer import LoadWriter, PriceSpool, price_spool
+from oddskit.markets import HandicapLines
 from oddskit.partitions import ensure_partitions, get_policy
 from oddskit.rejects import RejectsFile
 from oddskit.runs import RunRecord
@@ -122,6 +123,7 @@ def load_source(
     delimiter: str = ",",
     batch_rows: int = DEFAULT_BATCH_ROWS,
     progress: bool = False,
+    handicap_lines: HandicapLines = "auto",
 ) -> LoadResult:
     """Load one source in one transaction (see the module for the two modes).
 
@@ -141,6 +143,8 @@ def load_source(
         CSV field delimiter; rows read at a time.
     progress
         Show a progress bar on the terminal.
+    handicap_lines
+        How the input writes Asian-handicap lines (see :func:`oddskit.load`).
 
     Returns
     -------
@@ -178,7 +182,11 @@ def load_source(
             reloaded = _reload_shortcut(db, job, tally, run, file_hash, on_error)
             if reloaded is not None:
                 return reloaded
-            checker = SourceChecker(now=datetime.now(UTC), retention_days=retention_days)
+            checker = SourceChecker(
+                now=datetime.now(UTC),
+                retention_days=retention_days,
+                handicap_lines=handicap_lines,
+            )
             tally.vocabulary = checker.vocabulary
             if on_error == "raise":
                 return _load_raising(db, job, checker, tally, run, progress)

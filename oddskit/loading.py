@@ -25,10 +25,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from oddskit.arguments import choice
 from oddskit.connection import Database, connect
 from oddskit.errors import OddskitError, RejectsError, ValidationError
 from oddskit.load_tally import LoadResult
 from oddskit.loader import OnError, load_source
+from oddskit.markets import HandicapLines
 from oddskit.partitions import maintain
 from oddskit.rejects import check_rejects_path, rejects_target
 from oddskit.runs import close_abandoned_runs
@@ -143,6 +145,7 @@ def load(
     delimiter: str = ",",
     batch_rows: int = DEFAULT_BATCH_ROWS,
     progress: bool | None = None,
+    handicap_lines: HandicapLines = "auto",
 ) -> LoadReport:
     """Load odds snapshots in oddskit's input format into the database.
 
@@ -177,6 +180,11 @@ def load(
         Rows read, checked and written at a time (memory stays bounded by it).
     progress
         Show progress bars (default: when stderr is a terminal).
+    handicap_lines
+        How the input writes Asian-handicap lines: ``"auto"`` (default: a book is
+        turned into home lines when only that reading pairs its sides), ``"own"``
+        (each row carries its own side's handicap) or ``"home"`` (both rows carry the
+        home team's handicap, oddskit's convention); see ``docs/input-format.md``.
 
     Returns
     -------
@@ -215,6 +223,7 @@ def load(
         raise ValidationError(f"`on_error` must be one of {{'raise', 'skip'}}, got {on_error!r}")
     if on_error == "skip":
         check_rejects_path(rejects_path)
+    handicap_lines = choice(handicap_lines, "handicap_lines", HandicapLines)
     sources = resolve_sources(inputs)
     own_db = db is None
     db = db or connect()
@@ -239,6 +248,7 @@ def load(
                     delimiter=delimiter,
                     batch_rows=batch_rows,
                     progress=show,
+                    handicap_lines=handicap_lines,
                 )
             except OddskitError as exc:
                 status = "refused" if _goes_on_after(exc) else "failed"

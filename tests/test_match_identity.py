@@ -276,3 +276,20 @@ def test_generated_bookmakers_spelling_their_own_ways_link_into_the_true_matches
     main = main.unique("match", keep="first").select("match", "event_id")
     found = links.join(main, on=["match", "event_id"]).height
     assert found / links.height >= 0.99
+
+
+def test_declared_handicap_lines_are_followed(db: Database) -> None:
+    book = rows(
+        "bet365",
+        "b1",
+        "Arsenal",
+        "Chelsea",
+        market="asian_handicap",
+        outcomes=("home", "away"),
+        lines=(-0.25, -0.25),
+    )
+    load(pl.DataFrame(book), db=db, progress=False, handicap_lines="own")
+    lines = dict(fetch_odds_history(db).select("outcome", "line").iter_rows())
+    assert lines == {"home": -0.25, "away": 0.25}  # each side's own: away +0.25 is home -0.25
+    with pytest.raises(Exception, match="`handicap_lines` must be one of"):
+        load(pl.DataFrame(book), db=db, progress=False, handicap_lines="theirs")
