@@ -51,34 +51,38 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-import adbc_driver_manager
 import polars as pl
-import psycopg
 import pyarrow as pa
 import sqlalchemy as sa
 
 from oddskit.checker import (
     EVENT_KEY,
-    SNAPSHOT_COLUMNS,
-    CheckedBatch,
     SourceChecker,
 )
 from oddskit.connection import Database
-from oddskit.errors import DatabaseError, OddskitError, ValidationError
+from oddskit.errors import OddskitError
 from oddskit.load_sql import (
     PREVIOUS_LOAD,
     analyze_snapshots,
     count_stored_snapshots,
     lock_for_load,
     with_snapshot_ids,
+)
+from oddskit.load_steps import (
+    DRIVER_ERRORS,
+    LoadInput,
+    check_to_spool,
+    checked_batches,
+    database_error,
+    no_rows_error,
+    prefetch,
+    progress_bar,
+    reject_events,
 )
 from oddskit.load_tally import LoadResult, LoadTally
 from oddskit.load_writer import LoadWriter, PriceSpool, price_spool
@@ -88,9 +92,7 @@ from oddskit.rejects import RejectsFile
 from oddskit.runs import RunRecord
 from oddskit.sources import (
     DEFAULT_BATCH_ROWS,
-    RawBatch,
     Source,
-    iter_batches,
     read_header,
     replayable,
     total_rows,
@@ -99,19 +101,12 @@ from oddskit.validation import (
     FUTURE_TOLERANCE,
     INPUT_COLUMNS,
     SNAPSHOT_KEY,
-    VALID_SCHEMA,
     check_header,
     parse_snapshot_keys,
     parse_timestamps,
 )
 
 OnError = Literal["raise", "skip"]
-
-#: What the database drivers raise (a terminated session, a restart, a refusal).
-_DRIVER_ERRORS = (adbc_driver_manager.Error, sa.exc.SQLAlchemyError, psycopg.Error)
-
-#: The rejects reason of the rows of a bookmaker event left out whole.
-EXCLUDED_REASON = "teams or SportRadar id conflict with this bookmaker event id"
 
 
 def load_source(
@@ -168,8 +163,8 @@ def load_source(
         retention_days = get_policy(db).retention_days
         file_hash = source.file_hash()
         run = RunRecord.start(db, source=source.name, file_hash=file_hash)
-    except _DRIVER_ERRORS as exc:
-        raise _database_error(db, source.name, exc) from None
+    except DRIVER_ERRORS as exc:
+        raise database_error(db, source.name, exc) from None
     rejects: RejectsFile | None = None
     try:
         header = read_header(source, delimiter=delimiter)
@@ -178,7 +173,7 @@ def load_source(
         if on_error == "skip" and rejects_path is not None:
             rejects = RejectsFile(rejects_path, ["row", *columns, "reason"], source.name)
         with replayable(source) as readable:
-            job = _Input(readable, columns, batch_rows, delimiter)
+            job = LoadInput(readable, columns, batch_rows, delimiter)
             reloaded = _reload_shortcut(db, job, tally, run, file_hash, on_error)
             if reloaded is not None:
                 return reloaded
@@ -194,7 +189,7 @@ def load_source(
     except BaseException as exc:
         if rejects is not None:
             rejects.discard()  # (a commit that may have happened kept its rejects)
-        error = _database_error(db, source.name, exc) if isinstance(exc, _DRIVER_ERRORS) else exc
+        error = database_error(db, source.name, exc) if isinstance(exc, DRIVER_ERRORS) else exc
         message = str(error)
         if not isinstance(error, OddskitError):
             message = f"{type(error).__name__}: {error}"
@@ -211,30 +206,12 @@ def load_source(
         run.close()
 
 
-@dataclass(frozen=True)
-class _Input:
-    """One source as the loader reads it: its input columns, in batches of a size."""
-
-    source: Source
-    columns: list[str]
-    batch_rows: int
-    delimiter: str
-
-    def batches(self, columns: list[str] | None = None) -> Iterator[RawBatch]:
-        return iter_batches(
-            self.source,
-            columns=columns or self.columns,
-            batch_rows=self.batch_rows,
-            delimiter=self.delimiter,
-        )
-
-
 # -- on_error="raise": one pass -----------------------------------------------------------
 
 
 def _load_raising(
     db: Database,
-    job: _Input,
+    job: LoadInput,
     checker: SourceChecker,
     tally: LoadTally,
     run: RunRecord,
@@ -255,12 +232,12 @@ def _load_raising(
         writer: LoadWriter | None = _writer(cursor, run, job, tally)
         with (
             ThreadPoolExecutor(max_workers=1) as preparer,
-            _progress(progress, "loading", total_rows(job.source)) as advance,
+            progress_bar(progress, "loading", total_rows(job.source)) as advance,
         ):
             # A batch's prices are joined to their snapshot ids in another thread while
             # the server resolves the next batch: they are COPYed one batch late.
             waiting: Future[pa.Table] | None = None
-            for _, checked in _checked_batches(job, checker, keep_raw=False):
+            for _, checked in checked_batches(job, checker, keep_raw=False):
                 tally.count(checked)
                 if writer is not None and checked.clean and checked.new_snapshots.height:
                     writer.snapshots(checked.new_snapshots, drop_conflicts=False, analyze=False)
@@ -278,7 +255,7 @@ def _load_raising(
         if tally.problems:
             raise tally.refusal(job.source.name)
         if tally.rows_read == 0:
-            raise _no_rows(job)
+            raise no_rows_error(job)
         assert writer is not None
         if writer.created.height:
             analyze_snapshots(cursor)
@@ -286,7 +263,7 @@ def _load_raising(
         return _commit(db, conn, cursor, run, tally, job.source.name, rejects=None)
 
 
-def _captured_span(job: _Input, checker: SourceChecker) -> tuple[datetime, datetime] | None:
+def _captured_span(job: LoadInput, checker: SourceChecker) -> tuple[datetime, datetime] | None:
     """The first and last ``captured_at`` (within retention and the future tolerance)
     of the source, reading only that column; ``None`` when it has none."""
     days = checker.retention_days
@@ -312,7 +289,7 @@ def _captured_span(job: _Input, checker: SourceChecker) -> tuple[datetime, datet
 
 def _load_skipping(
     db: Database,
-    job: _Input,
+    job: LoadInput,
     checker: SourceChecker,
     tally: LoadTally,
     run: RunRecord,
@@ -322,10 +299,10 @@ def _load_skipping(
     """Check every batch once (bad rows to the rejects, good prices to a spool file),
     resolve the snapshots once, write the spooled prices of the new ones."""
     with price_spool() as spool:
-        snapshots = _check_to_spool(job, checker, tally, rejects, spool, progress)
+        snapshots = check_to_spool(job, checker, tally, rejects, spool, progress)
         tally.lap("check")
         if tally.rows_read == 0:
-            raise _no_rows(job)
+            raise no_rows_error(job)
         excluded = checker.conflicting_events
         kept = snapshots.join(excluded, on=EVENT_KEY, how="anti")
         if kept.height:
@@ -351,36 +328,9 @@ def _load_skipping(
                 analyze_snapshots(cursor)
             tally.lap("write prices")
             if left_out.len():
-                _reject_events(job, rejects, left_out)
+                reject_events(job, rejects, left_out)
                 tally.rows_rejected += left_out.len()
             return _commit(db, conn, cursor, run, tally, job.source.name, rejects)
-
-
-def _check_to_spool(
-    job: _Input,
-    checker: SourceChecker,
-    tally: LoadTally,
-    rejects: RejectsFile | None,
-    spool: PriceSpool,
-    progress: bool,
-) -> pl.DataFrame:
-    """Check every batch: bad rows to the rejects, the good rows' prices to ``spool``;
-    return every snapshot (:data:`~oddskit.checker.SNAPSHOT_COLUMNS`), one row each."""
-    parts = []
-    with _progress(progress, "checking", total_rows(job.source)) as advance:
-        for raw, checked in _checked_batches(job, checker, keep_raw=True):
-            tally.count(checked)
-            if checked.errors.height and rejects is not None:
-                assert raw is not None
-                _reject_rows(rejects, raw.frame, checked.errors)
-            spool.write(checked.prices)
-            if checked.new_snapshots.height:
-                parts.append(checked.new_snapshots)
-            advance(checked.rows)
-    tally.snapshots_seen = checker.snapshots_seen
-    if not parts:
-        return pl.DataFrame(schema={c: VALID_SCHEMA[c] for c in SNAPSHOT_COLUMNS})
-    return pl.concat(parts)
 
 
 def _write_spooled(
@@ -395,9 +345,9 @@ def _write_spooled(
         table = with_snapshot_ids(prices, writer.created) if writer.created.height else None
         return prices.height, out, table
 
-    with _progress(progress, "writing", total) as advance:
+    with progress_bar(progress, "writing", total) as advance:
         # The next batch is prepared while the current one is COPYed.
-        for rows, out, table in _prefetch(prepare(b) for b in spool.read()):
+        for rows, out, table in prefetch(prepare(b) for b in spool.read()):
             if table is not None:
                 writer.prices(table)
             if out is not None:
@@ -406,7 +356,7 @@ def _write_spooled(
     return pl.concat(left_out)
 
 
-def _writer(cursor: Any, run: RunRecord, job: _Input, tally: LoadTally) -> LoadWriter:
+def _writer(cursor: Any, run: RunRecord, job: LoadInput, tally: LoadTally) -> LoadWriter:
     return LoadWriter(cursor, run.id, tally, source=job.source.name, batch_rows=job.batch_rows)
 
 
@@ -439,9 +389,9 @@ def _commit(
         rejects.keep()
     try:
         conn.commit()
-    except _DRIVER_ERRORS as exc:
+    except DRIVER_ERRORS as exc:
         kept = rejects.path if rejects is not None else None
-        raise _database_error(db, source, exc, committing=True, kept=kept) from None
+        raise database_error(db, source, exc, committing=True, kept=kept) from None
     return result
 
 
@@ -450,7 +400,7 @@ def _commit(
 
 def _reload_shortcut(
     db: Database,
-    job: _Input,
+    job: LoadInput,
     tally: LoadTally,
     run: RunRecord,
     file_hash: str | None,
@@ -483,114 +433,3 @@ def _reload_shortcut(
         tally.rejects_path = Path(rejects_path) if rejects_path else None
         tally.rejects_run_id = previous_run
         return _commit(db, conn, cursor, run, tally, job.source.name, rejects=None)
-
-
-# -- rejects and errors ---------------------------------------------------------------------
-
-
-def _reject_rows(rejects: RejectsFile, raw: pl.DataFrame, errors: pl.DataFrame) -> None:
-    """Write the rows with problems to the rejects file, with their reasons."""
-    reasons = errors.group_by("row", maintain_order=True).agg(
-        pl.format("{}: {}", pl.col("column").fill_null("row"), "reason")
-        .str.join("; ")
-        .alias("reason")
-    )
-    rows = raw.join(reasons, on="row", how="inner")
-    unreadable = reasons.join(raw.select("row"), on="row", how="anti")
-    rows = pl.concat([rows, unreadable], how="diagonal_relaxed") if unreadable.height else rows
-    rejects.append(rows.sort("row", nulls_last=True))
-
-
-def _reject_events(job: _Input, rejects: RejectsFile | None, rows: pl.Series) -> None:
-    """Write the rows of bookmaker events left out whole, as given, to the rejects file
-    (read again from the source: only now is it known which rows they are)."""
-    if rejects is None:
-        return
-    wanted = rows.implode()
-    for batch in job.batches():
-        out = batch.frame.filter(pl.col("row").is_in(wanted))
-        if out.height:
-            rejects.append(out.with_columns(pl.lit(EXCLUDED_REASON).alias("reason")))
-
-
-def _no_rows(job: _Input) -> ValidationError:
-    return ValidationError(
-        f"{job.source.name} has a header but no data rows: there is nothing to load."
-    )
-
-
-def _database_error(
-    db: Database,
-    source: str,
-    exc: BaseException,
-    *,
-    committing: bool = False,
-    kept: Path | None = None,
-) -> DatabaseError:
-    """A database driver's exception as a :class:`DatabaseError` for people."""
-    if committing:
-        what = (
-            f"{source}: the database failed while committing the load, so whether it was "
-            "stored is unknown (`oddskit loads` shows it; loading it again adds nothing if it "
-            "was" + (f"; its rejected rows are in {kept})" if kept else ")")
-        )
-    else:
-        what = f"{source} was not loaded (nothing from it was committed)"
-    return DatabaseError(
-        f"{db.error(what, exc)}. If the server restarted or ended the session, "
-        "load it again once the server is back (loading is idempotent)."
-    )
-
-
-# -- reading ahead ------------------------------------------------------------------------
-
-
-def _checked_batches(
-    job: _Input, checker: SourceChecker, *, keep_raw: bool
-) -> Iterator[tuple[RawBatch | None, CheckedBatch]]:
-    """The source checked batch by batch, ahead of the writer: one worker thread
-    reads, another checks (``keep_raw``: with each raw batch, for the rejects)."""
-
-    def checked() -> Iterator[tuple[RawBatch | None, CheckedBatch]]:
-        for batch in _prefetch(job.batches()):
-            yield (batch if keep_raw else None), checker.check(batch)
-
-    return _prefetch(checked())
-
-
-def _prefetch(items: Iterator[Any]) -> Iterator[Any]:
-    """Yield from ``items`` while a worker thread computes the next one."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pending = pool.submit(next, items, _DONE)
-        while (item := pending.result()) is not _DONE:
-            pending = pool.submit(next, items, _DONE)
-            yield item
-
-
-_DONE = object()
-
-
-@contextmanager
-def _progress(show: bool, description: str, total: int | None) -> Iterator[Any]:
-    """A function that advances a progress bar by ``n`` rows (one that does nothing
-    when ``show`` is false)."""
-    if not show:
-        yield lambda n: None
-        return
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-    )
-
-    columns = [
-        TextColumn("{task.description}", markup=False),  # a file name is not markup
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-    ]
-    with Progress(*columns, transient=True) as bar:
-        task = bar.add_task(f"{description} rows", total=total)
-        yield lambda n: bar.advance(task, n)

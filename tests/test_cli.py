@@ -222,7 +222,7 @@ def test_ctrl_c_is_one_line_and_exit_130(monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 def test_the_progress_bar_prints_a_file_name_as_it_is(monkeypatch: pytest.MonkeyPatch) -> None:
-    from oddskit.loader import _progress
+    from oddskit.load_steps import progress_bar as _progress
 
     screen = io.StringIO()
     terminal = Console(force_terminal=True, file=screen, width=100)

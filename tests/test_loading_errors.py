@@ -47,10 +47,10 @@ from psycopg import sql
 from sqlalchemy.engine import make_url
 
 import oddskit
-from oddskit import loader
+from oddskit import load_steps
 from oddskit.connection import Database
 from oddskit.errors import ValidationError
-from oddskit.loader import EXCLUDED_REASON
+from oddskit.load_steps import EXCLUDED_REASON
 from oddskit.loading import LoadResult, load
 from oddskit.validation import SNAPSHOT_KEY
 
@@ -772,13 +772,13 @@ def test_a_source_is_checked_in_one_read(
     # the partitions), not again to word the errors.
     frame = set_cell(set_cell(SAMPLE, 2, "odds", "abc"), SAMPLE.height, "odds", "0.5")
     reads: list[list[str]] = []
-    real = loader.iter_batches
+    real = load_steps.iter_batches
 
     def counted(source: Any, *, columns: Any, **kwargs: Any) -> Any:
         reads.append(list(columns))
         return real(source, columns=columns, **kwargs)
 
-    monkeypatch.setattr(loader, "iter_batches", counted)
+    monkeypatch.setattr(load_steps, "iter_batches", counted)
     if on_error == "raise":
         message = assert_refused(
             fresh_db, frame, ["2 problems in 2 rows"], source="polars.DataFrame", batch_rows=50
