@@ -466,6 +466,14 @@ def load_command(
             "or home (oddskit's convention: the home handicap on both rows)."
         ),
     ] = "auto",
+    to: Annotated[
+        str,
+        typer.Option(
+            help="live: the live tables (rows older than the retention window are refused); "
+            "archive: straight to the Parquet archive, for history (same checks, no "
+            "retention window)."
+        ),
+    ] = "live",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Load odds snapshots (oddskit's input format) from CSV or Parquet files."""
@@ -483,6 +491,7 @@ def load_command(
                 delimiter=delimiter,
                 progress=False if quiet else None,
                 handicap_lines=choice(handicap_lines, "--handicap-lines", HandicapLines),
+                to=choice(to, "--to", ("live", "archive")),
             )
         except OddskitError as exc:
             partial = getattr(exc, "report", None)

@@ -139,6 +139,18 @@ _COUNT_STORED_SNAPSHOTS = (
     "AND s.captured_at = k.captured_at"
 )
 
+#: Each staged listing's match, described as the archive stores it (the match's own
+#: names, the bookmaker's stored name, one of the match's keys).
+_LISTINGS = (
+    "SELECT le.bookmaker AS input_bookmaker, le.bookmaker_event_id, "
+    "CAST(e.id AS bigint) AS event_id, b.name AS bookmaker, e.sportradar_id, "
+    "(SELECT min(k.key) FROM match_keys k WHERE k.event_id = e.id) AS match_key, "
+    "sp.name AS sport, t.country, t.name AS tournament, e.home_team, e.away_team, e.kickoff "
+    "FROM _load_events le JOIN events e ON e.id = le.event_id "
+    "JOIN bookmakers b ON b.id = le.bookmaker_id JOIN tournaments t ON t.id = e.tournament_id "
+    "JOIN sports sp ON sp.id = t.sport_id"
+)
+
 #: The newest succeeded load of the same file (SHA-256) under the same name.
 PREVIOUS_LOAD = (
     "SELECT id, rows_read, rows_rejected, details ->> 'rejects_path' "
@@ -172,6 +184,8 @@ class Resolution:
     linked: dict[str, int] = field(default_factory=dict)
     #: Listings whose snapshots gave more than one kickoff.
     kickoff_changes: int = 0
+    #: With ``insert_snapshots=False``: each listing's match, as :data:`_LISTINGS` reads it.
+    listings: pl.DataFrame = field(default_factory=pl.DataFrame)
 
 
 def lock_for_load(cursor: Any) -> None:
@@ -190,6 +204,7 @@ def resolve_snapshots(
     *,
     drop_conflicts: bool,
     analyze: bool,
+    insert_snapshots: bool = True,
 ) -> Resolution:
     """Create the dimensions ``snapshots`` need and insert the new snapshots.
 
@@ -207,6 +222,9 @@ def resolve_snapshots(
     analyze
         Gather statistics on the staged rows (worth it for one large set, not for each
         batch).
+    insert_snapshots
+        ``False``: resolve the matches only (for rows that go to the archive); the
+        result's ``listings`` says which match each listing is.
 
     Returns
     -------
@@ -243,9 +261,21 @@ def resolve_snapshots(
     for statement in load_identity.STORE:
         cursor.execute(statement)
     rescheduled = _rowcount(cursor, load_identity.RESCHEDULE)
+    kickoff_changes = int((events["kickoffs"] > 1).sum())
+    if not insert_snapshots:
+        cursor.execute(_LISTINGS)
+        listings = _frame(cursor)
+        return Resolution(
+            new_bookmakers,
+            new_events,
+            rescheduled,
+            conflicts=conflicts,
+            linked=linked,
+            kickoff_changes=kickoff_changes,
+            listings=listings,
+        )
     cursor.execute(_INSERT_SNAPSHOTS, parameters=(run_id,))
     created = _frame(cursor).with_columns(pl.col("captured_at").dt.convert_time_zone("UTC"))
-    kickoff_changes = int((events["kickoffs"] > 1).sum())
     return Resolution(
         new_bookmakers, new_events, rescheduled, created, conflicts, linked, kickoff_changes
     )

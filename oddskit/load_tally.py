@@ -85,6 +85,9 @@ class LoadResult:
     unknown_markets
         Market names oddskit does not know (kept as given; their completeness is
         unknown).
+    to
+        ``"live"``, or ``"archive"``: the prices went straight to the Parquet archive
+        (``rows_loaded`` counts those new there).
     handicap_converted, handicap_unpaired
         Asian-handicap books written with each side's own handicap and turned into
         home lines; books left with a side missing at a line (the usual mistake when
@@ -122,6 +125,7 @@ class LoadResult:
     unknown_markets: tuple[str, ...] = ()
     handicap_converted: int = 0
     handicap_unpaired: int = 0
+    to: str = "live"
 
     @property
     def rows_per_second(self) -> float:
@@ -142,6 +146,8 @@ class LoadResult:
     def _notes(self) -> str:
         """What the summary adds when there is something to say: repeats, links, names."""
         notes = []
+        if self.to == "archive":
+            notes.append("written to the archive (Parquet), not to the live tables")
         if self.rows_repeated:
             notes.append(f"{self.rows_repeated:,} rows repeated others of the input (kept once)")
         linked = {m: n for m, n in self.linked.items() if m != "new" and n}
@@ -225,6 +231,7 @@ class LoadTally:
     linked: Counter[str] = field(default_factory=Counter)
     kickoff_changes: int = 0
     vocabulary: VocabularyNotes = field(default_factory=VocabularyNotes)
+    to: str = "live"
     problems: int = 0  # every problem found
     problem_rows: int = 0  # every row with a problem
     problem_counts: Counter[tuple[str | None, str]] = field(default_factory=Counter)
@@ -295,6 +302,7 @@ class LoadTally:
             unknown_markets=tuple(sorted(self.vocabulary.unknown_markets)),
             handicap_converted=self.vocabulary.handicap_converted,
             handicap_unpaired=self.vocabulary.handicap_unpaired,
+            to=self.to,
         )
 
     def run_details(self, result: LoadResult) -> dict[str, Any]:

@@ -66,6 +66,7 @@ from oddskit.checker import (
 )
 from oddskit.connection import Database
 from oddskit.errors import OddskitError
+from oddskit.load_archive import load_to_archive
 from oddskit.load_sql import (
     PREVIOUS_LOAD,
     analyze_snapshots,
@@ -107,6 +108,8 @@ from oddskit.validation import (
 )
 
 OnError = Literal["raise", "skip"]
+#: Where a load writes: the live tables, or straight to the Parquet archive.
+Destination = Literal["live", "archive"]
 
 
 def load_source(
@@ -119,6 +122,7 @@ def load_source(
     batch_rows: int = DEFAULT_BATCH_ROWS,
     progress: bool = False,
     handicap_lines: HandicapLines = "auto",
+    to: Destination = "live",
 ) -> LoadResult:
     """Load one source in one transaction (see the module for the two modes).
 
@@ -140,6 +144,9 @@ def load_source(
         Show a progress bar on the terminal.
     handicap_lines
         How the input writes Asian-handicap lines (see :func:`oddskit.load`).
+    to
+        ``"live"``: the live tables; ``"archive"``: straight to the Parquet archive
+        (:mod:`oddskit.load_archive`; the retention window does not apply).
 
     Returns
     -------
@@ -174,15 +181,27 @@ def load_source(
             rejects = RejectsFile(rejects_path, ["row", *columns, "reason"], source.name)
         with replayable(source) as readable:
             job = LoadInput(readable, columns, batch_rows, delimiter)
-            reloaded = _reload_shortcut(db, job, tally, run, file_hash, on_error)
-            if reloaded is not None:
-                return reloaded
+            if to == "live":
+                reloaded = _reload_shortcut(db, job, tally, run, file_hash, on_error)
+                if reloaded is not None:
+                    return reloaded
             checker = SourceChecker(
                 now=datetime.now(UTC),
-                retention_days=retention_days,
+                retention_days=retention_days if to == "live" else None,
                 handicap_lines=handicap_lines,
             )
             tally.vocabulary = checker.vocabulary
+            if to == "archive":
+                return load_to_archive(
+                    db,
+                    job,
+                    checker,
+                    tally,
+                    run,
+                    on_error=on_error,
+                    rejects=rejects,
+                    progress=progress,
+                )
             if on_error == "raise":
                 return _load_raising(db, job, checker, tally, run, progress)
             return _load_skipping(db, job, checker, tally, run, rejects, progress)

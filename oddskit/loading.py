@@ -29,7 +29,7 @@ from oddskit.arguments import choice
 from oddskit.connection import Database, connect
 from oddskit.errors import OddskitError, RejectsError, ValidationError
 from oddskit.load_tally import LoadResult
-from oddskit.loader import OnError, load_source
+from oddskit.loader import Destination, OnError, load_source
 from oddskit.markets import HandicapLines
 from oddskit.partitions import maintain
 from oddskit.rejects import check_rejects_path, rejects_target
@@ -146,6 +146,7 @@ def load(
     batch_rows: int = DEFAULT_BATCH_ROWS,
     progress: bool | None = None,
     handicap_lines: HandicapLines = "auto",
+    to: Destination = "live",
 ) -> LoadReport:
     """Load odds snapshots in oddskit's input format into the database.
 
@@ -185,6 +186,10 @@ def load(
         turned into home lines when only that reading pairs its sides), ``"own"``
         (each row carries its own side's handicap) or ``"home"`` (both rows carry the
         home team's handicap, oddskit's convention); see ``docs/input-format.md``.
+    to
+        ``"live"`` (default): the live tables (rows older than the retention window are
+        refused); ``"archive"``: straight to the Parquet archive, for history
+        (:mod:`oddskit.load_archive`; the same checks, no retention window).
 
     Returns
     -------
@@ -224,6 +229,7 @@ def load(
     if on_error == "skip":
         check_rejects_path(rejects_path)
     handicap_lines = choice(handicap_lines, "handicap_lines", HandicapLines)
+    to = choice(to, "to", Destination)
     sources = resolve_sources(inputs)
     own_db = db is None
     db = db or connect()
@@ -249,6 +255,7 @@ def load(
                     batch_rows=batch_rows,
                     progress=show,
                     handicap_lines=handicap_lines,
+                    to=to,
                 )
             except OddskitError as exc:
                 status = "refused" if _goes_on_after(exc) else "failed"
