@@ -77,6 +77,8 @@ _EXPORTS: dict[str, str] = {
     "migrate": "oddskit.schema",
     "scan_archive": "oddskit.queries_archive",
     "mask_url": "oddskit.urls",
+    "read_football_data": "oddskit.football_data",
+    "read_odds_api": "oddskit.odds_api",
     "resolve_url": "oddskit.urls",
 }
 
@@ -110,6 +112,8 @@ __all__ = [
     "maintain",
     "mask_url",
     "migrate",
+    "read_football_data",
+    "read_odds_api",
     "resolve_url",
     "scan_archive",
     "set_policy",
@@ -134,7 +138,9 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # for type checkers and editors: the names as if imported here
     from oddskit.archive import archive_day, list_archives, write_archive
     from oddskit.connection import Database, connect
+    from oddskit.football_data import read_football_data
     from oddskit.loading import LoadReport, LoadResult, load
+    from oddskit.odds_api import read_odds_api
     from oddskit.partitions import (
         ensure_partitions,
         get_policy,

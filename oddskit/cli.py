@@ -24,6 +24,7 @@ from typing import Annotated
 import typer
 
 from oddskit.arguments import choice
+from oddskit.cli_import import import_app
 from oddskit.cli_links import aliases_app, links_app
 from oddskit.cli_output import State, err, fail, friendly_errors, open_database, out, warning
 from oddskit.cli_server import server_app
@@ -50,6 +51,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.add_typer(import_app, name="import")
 app.add_typer(links_app, name="links")
 app.add_typer(aliases_app, name="aliases")
 app.add_typer(server_app, name="server")

@@ -427,7 +427,8 @@ def score_candidates(
     """Every stored match that could be each listing's, with how alike the names are.
 
     Candidates share the sport (and the country when both have one), kick off within
-    ``tolerance`` and are not already listed by the listing's bookmaker. Columns
+    ``tolerance`` (a match the listing's bookmaker already lists under another id
+    counts: the same bookmaker seen through two sources lists a match twice). Columns
     (:data:`CANDIDATE_SCHEMA`): ``home_score``/``away_score`` (:func:`name_similarity`
     of the best spelling), ``score`` (their mean), ``exact_keys`` (both keys equal
     before aliases), ``plausible`` (could be the same match) and ``strong`` (enough
@@ -535,7 +536,7 @@ def _link(listings: pl.DataFrame, pool: pl.DataFrame, tolerance_us: int) -> pl.D
 
 def _candidates(listings: pl.DataFrame, pool: pl.DataFrame, tolerance_us: int) -> pl.DataFrame:
     """Pairs (listing, match spelling) of the same sport and country within the tolerance,
-    leaving out matches the listing's bookmaker already lists."""
+    whatever bookmakers already list them."""
     bucket = tolerance_us or 1
     left = listings.with_columns(
         bucket=pl.concat_list([(pl.col("kickoff_us") // bucket) + shift for shift in (-1, 0, 1)])
@@ -549,8 +550,7 @@ def _candidates(listings: pl.DataFrame, pool: pl.DataFrame, tolerance_us: int) -
             | (pl.col("country_key") == pl.col("country_key_right"))
         )
     )
-    listed = pool.filter(pl.col("bookmaker").is_not_null()).select("event_id", "bookmaker").unique()
-    return pairs.join(listed, on=["event_id", "bookmaker"], how="anti")
+    return pairs
 
 
 def similar_names(name: str, names: Iterable[str], *, limit: int = 5) -> list[tuple[str, float]]:

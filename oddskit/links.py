@@ -214,8 +214,14 @@ def fetch_link_candidates(
         pl.col("away_team").alias("candidate_away_team"),
         pl.col("kickoff").alias("candidate_kickoff"),
     )
+    # A match that already has a listing of the same bookmaker cannot take this one by
+    # hand (their snapshots could collide): not proposed.
+    listed = listings.select(
+        pl.col("event_id").cast(pl.Int64).alias("candidate_event_id"), "bookmaker"
+    ).unique()
     return (
         scored.join(listings.cast({"listing": pl.Int64}), on="listing")
+        .join(listed, on=["candidate_event_id", "bookmaker"], how="anti")
         .join(described, on="candidate_event_id")
         .select(list(schema))
         .cast(schema)  # type: ignore[arg-type]

@@ -21,13 +21,13 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from oddskit.arguments import choice
+from oddskit.arguments import choice, text
 from oddskit.connection import Database, connect
-from oddskit.errors import OddskitError, RejectsError, ValidationError
+from oddskit.errors import ConfigurationError, OddskitError, RejectsError, ValidationError
 from oddskit.load_tally import LoadResult
 from oddskit.loader import Destination, OnError, load_source
 from oddskit.markets import HandicapLines
@@ -147,6 +147,7 @@ def load(
     progress: bool | None = None,
     handicap_lines: HandicapLines = "auto",
     to: Destination = "live",
+    source_name: str | None = None,
 ) -> LoadReport:
     """Load odds snapshots in oddskit's input format into the database.
 
@@ -190,6 +191,9 @@ def load(
         ``"live"`` (default): the live tables (rows older than the retention window are
         refused); ``"archive"``: straight to the Parquet archive, for history
         (:mod:`oddskit.load_archive`; the same checks, no retention window).
+    source_name
+        The name an in-memory input (a frame or table) is recorded and reported under,
+        e.g. the file it was read from (default: ``polars.DataFrame``, …).
 
     Returns
     -------
@@ -231,6 +235,13 @@ def load(
     handicap_lines = choice(handicap_lines, "handicap_lines", HandicapLines)
     to = choice(to, "to", Destination)
     sources = resolve_sources(inputs)
+    if source_name is not None:
+        if len(sources) != 1 or sources[0].path is not None:
+            raise ConfigurationError(
+                "`source_name` names one in-memory input (a frame or table); files keep "
+                "their own names"
+            )
+        sources = [replace(sources[0], name=text(source_name, "source_name"))]
     own_db = db is None
     db = db or connect()
     show = sys.stderr.isatty() if progress is None else progress

@@ -172,12 +172,13 @@ def test_one_exact_team_needs_an_opponent_that_does_not_contradict() -> None:
     assert links[2][0] is None
 
 
-def test_a_match_the_bookmaker_already_lists_is_not_linked_again() -> None:
+def test_a_bookmaker_seen_through_a_second_source_links_to_the_match_it_lists() -> None:
+    # The same bookmaker, another source (another id scheme): one match, two listings.
     links = link(
-        [listing(1, "A", "Arsenal", "Chelsea")],
-        [event(7, "Arsenal", "Chelsea", bookmaker="A")],
+        [listing(1, "A", "Man United", "Fulham")],
+        [event(7, "Manchester United", "Fulham", bookmaker="A")],
     )
-    assert links[1][0] is None
+    assert links[1] == (7, None, "fuzzy")
 
 
 def test_new_listings_of_different_bookmakers_group_into_one_new_match() -> None:
