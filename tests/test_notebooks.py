@@ -29,7 +29,7 @@ from oddskit.demo import ensure_demo_data
 from oddskit.schema import migrate
 
 NOTEBOOKS_DIR = Path(__file__).resolve().parent.parent / "notebooks"
-NOTEBOOKS = ["quickstart.py", "margin_analysis.py", "line_movement.py"]
+NOTEBOOKS = ["quickstart.py", "margin_analysis.py", "line_movement.py", "football_data.py"]
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
 #: Each notebook must run in well under a minute on the test data.
 MAX_SECONDS = 60
