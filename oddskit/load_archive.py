@@ -6,9 +6,10 @@ tables, so years of history never fill the database with daily partitions. The r
 pass the same checks as a live load (the retention window aside: the archive keeps
 everything), and their listings are linked to matches the same way; then:
 
-1. the matches, listings and match keys are committed (the archive refers to them by
-   ``event_id``; a crash after this step leaves only matches without prices, and a
-   rerun finds the same ids);
+1. the matches, listings and match keys are committed, with the listings' capture
+   bounds widened to the rows (the archive refers to them by ``event_id``, the query
+   helpers read only the days within the bounds; a crash after this step leaves only
+   matches without prices, and a rerun finds the same ids);
 2. the prices, with their match described, are merged into the day files
    (:func:`oddskit.archive.write_archive`: temporary name, verified, recorded);
    prices already archived stay as they are, so loading again adds nothing;
@@ -34,7 +35,12 @@ from oddskit.archive import archived_days, write_archive
 from oddskit.archive_files import ARCHIVE_SCHEMA
 from oddskit.checker import EVENT_KEY, SourceChecker
 from oddskit.connection import Database
-from oddskit.load_sql import LOAD_LOCK_KEY, conflict_errors, resolve_snapshots
+from oddskit.load_sql import (
+    LOAD_LOCK_KEY,
+    conflict_errors,
+    resolve_snapshots,
+    widen_capture_bounds,
+)
 from oddskit.load_steps import (
     DRIVER_ERRORS,
     LoadInput,
@@ -136,6 +142,9 @@ def _link(
                 tally.record(conflict_errors(resolution.conflicts))
                 if on_error == "raise":
                     raise tally.refusal(source)  # rolled back: nothing committed
+            # Bounds cover the archived rows too (committed before the files are written:
+            # a failure after this leaves them wider than the rows, which is allowed).
+            widen_capture_bounds(cursor)
             tally.new_bookmakers += resolution.new_bookmakers
             tally.new_events += resolution.new_events
             tally.rescheduled_events += resolution.rescheduled_events

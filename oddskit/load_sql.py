@@ -10,7 +10,8 @@ of snapshots (:data:`oddskit.checker.SNAPSHOT_COLUMNS`), are set-based:
    :func:`link_events` (identity: which stored match each bookmaker event is, and which
    ones contradict what is stored), creates the new events, records reschedules and
    inserts the snapshots with ``ON CONFLICT DO NOTHING``, returning the ids of the new
-   ones;
+   ones; :func:`widen_capture_bounds` then widens each listing's capture bounds
+   (``first_captured_at``/``last_captured_at``, which the query helpers prune by);
 3. :func:`with_snapshot_ids` turns checked prices into ``market_odds`` rows and
    :func:`copy_prices` streams them in with ``adbc_ingest`` (binary COPY).
 
@@ -32,11 +33,12 @@ Example:
     >>> with db.adbc() as conn, conn.cursor() as cursor:
     ...     lock_for_load(cursor)
     ...     done = resolve_snapshots(cursor, snapshot, 0, drop_conflicts=False, analyze=False)
+    ...     widened = widen_capture_bounds(cursor)
     ...     written = copy_prices(cursor, with_snapshot_ids(prices, done.created))
     ...     stored = count_stored_snapshots(cursor, snapshot.select(SNAPSHOT_KEY))
     ...     conn.rollback()
-    >>> done.new_bookmakers, done.new_events, done.created.height, written, stored
-    (1, 1, 1, 1, 1)
+    >>> done.new_bookmakers, done.new_events, done.created.height, widened, written, stored
+    (1, 1, 1, 1, 1, 1)
 """
 
 from __future__ import annotations
@@ -127,6 +129,22 @@ _INSERT_SNAPSHOTS = (
     "  AND i.captured_at = s.captured_at)) s "
     "JOIN odds_snapshots o ON o.event_id = s.event_id AND o.bookmaker_id = s.bookmaker_id "
     "AND o.captured_at = s.captured_at AND o.run_id = $1"
+)
+
+# The capture bounds of each staged listing widened to its staged snapshots (stored now,
+# already stored, or going to the archive): LEAST/GREATEST ignore a NULL bound, and a
+# listing whose bounds already cover its snapshots is not touched (reloads write nothing).
+_WIDEN_CAPTURE_BOUNDS = (
+    "UPDATE event_bookmakers eb SET first_captured_at = LEAST(eb.first_captured_at, s.first), "
+    "last_captured_at = GREATEST(eb.last_captured_at, s.last) "
+    "FROM (SELECT le.bookmaker_id, le.bookmaker_event_id, min(l.captured_at) AS first, "
+    "  max(l.captured_at) AS last FROM _load_snapshots l "
+    "  JOIN _load_events le ON le.bookmaker = l.bookmaker "
+    "  AND le.bookmaker_event_id = l.bookmaker_event_id "
+    "  GROUP BY le.bookmaker_id, le.bookmaker_event_id) s "
+    "WHERE eb.bookmaker_id = s.bookmaker_id AND eb.bookmaker_event_id = s.bookmaker_event_id "
+    "AND (eb.first_captured_at IS NULL OR eb.first_captured_at > s.first "
+    "  OR eb.last_captured_at < s.last) RETURNING eb.id"
 )
 
 # How many of the staged snapshot keys (_reload_keys) are stored.
@@ -279,6 +297,17 @@ def resolve_snapshots(
     return Resolution(
         new_bookmakers, new_events, rescheduled, created, conflicts, linked, kickoff_changes
     )
+
+
+def widen_capture_bounds(cursor: Any) -> int:
+    """Widen ``event_bookmakers.first_captured_at``/``last_captured_at`` of the listings
+    that :func:`resolve_snapshots` just staged to cover their staged snapshots; return
+    how many listings changed. One set-based statement per batch, in the load's
+    transaction (the query helpers bound ``captured_at`` by these columns).
+
+    Example: see the module's.
+    """
+    return _rowcount(cursor, _WIDEN_CAPTURE_BOUNDS)
 
 
 def listing_rows(snapshots: pl.DataFrame) -> pl.DataFrame:

@@ -36,6 +36,7 @@ from oddskit.load_sql import (
     copy_prices,
     is_unique_violation,
     resolve_snapshots,
+    widen_capture_bounds,
     with_snapshot_ids,
 )
 from oddskit.load_tally import LoadTally
@@ -81,11 +82,15 @@ class LoadWriter:
 
         Returns the bookmaker events whose stored teams or SportRadar id differ from
         the input (their problems are recorded in the tally); the snapshots inserted
-        are added to :attr:`created`. A batch's new snapshots are known here.
+        are added to :attr:`created`. A batch's new snapshots are known here, and the
+        capture bounds of their listings are widened here
+        (:func:`~oddskit.load_sql.widen_capture_bounds`).
         """
         resolution = resolve_snapshots(
             self.cursor, snapshots, self.run_id, drop_conflicts=drop_conflicts, analyze=analyze
         )
+        if drop_conflicts or not resolution.conflicts.height:  # else nothing was inserted
+            widen_capture_bounds(self.cursor)
         if resolution.conflicts.height:
             self.tally.record(conflict_errors(resolution.conflicts))
         self.tally.new_bookmakers += resolution.new_bookmakers

@@ -161,6 +161,7 @@ class EventBookmaker(Base):
             "'manual')",
             name="link_method",
         ),
+        CheckConstraint("first_captured_at <= last_captured_at", name="capture_bounds"),
         UniqueConstraint(
             "bookmaker_id",
             "bookmaker_event_id",
@@ -181,6 +182,10 @@ class EventBookmaker(Base):
     linked_at: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now())
     #: The kickoff this listing reports (the match keeps one kickoff).
     kickoff: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    #: The first and last capture of the listing's snapshots, live or archived (the
+    #: query helpers bound ``captured_at`` by them; never narrower, may be wider).
+    first_captured_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    last_captured_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     event: Mapped[Event] = relationship(back_populates="bookmaker_ids", lazy="raise")
     bookmaker: Mapped[Bookmaker] = relationship(lazy="raise")

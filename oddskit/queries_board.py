@@ -3,8 +3,12 @@ r"""The board: one snapshot per event × bookmaker (latest as of a time, opening
 Each helper takes the (event, bookmaker) pairs from ``event_bookmakers`` and finds
 each pair's snapshot with a ``LATERAL ... ORDER BY captured_at LIMIT 1`` probe of the
 ``(event_id, bookmaker_id, captured_at)`` unique index, then joins that snapshot's
-prices. When archived days can hold a pair's snapshot (the window of
-:func:`fetch_latest_odds` reaches them; always for opening and closing odds), the
+prices. The probe is bounded by the pair's first and last capture, and the whole
+query by those of every selected pair (constants: the planner keeps only the
+partitions between them, :mod:`oddskit.queries_bounds`), so an index look-up or two
+per pair is what runs, however many days are stored. When archived days can hold a
+pair's snapshot (the window of :func:`fetch_latest_odds` reaches them; for opening
+and closing odds, the archived days within the pairs' bounds), the
 live pick (with every market) and the archived snapshots are compared per pair
 (:func:`oddskit.queries_archive.archived_board`). Conventions as in
 :mod:`oddskit.queries`, which re-exports these helpers.
@@ -26,6 +30,7 @@ import polars as pl
 from oddskit.arguments import aware_datetime, duration, integers, texts, window
 from oddskit.connection import Database
 from oddskit.queries_archive import archive_files, archived_board
+from oddskit.queries_bounds import capture_bounds, selects_pairs
 from oddskit.query_builder import (
     UTC_DATETIME,
     Query,
@@ -56,6 +61,7 @@ _BOARD_SELECT = (
     "SELECT CAST(p.event_id AS bigint) AS event_id, b.name AS bookmaker, p.kickoff,",
     "       s.captured_at, m.market, m.line, m.outcome, m.odds",
 )
+_US = timedelta(microseconds=1)
 _BOARD_ORDER = (
     'ORDER BY p.event_id, b.name COLLATE "C", m.market COLLATE "C", m.line, m.outcome COLLATE "C"'
 )
@@ -104,20 +110,24 @@ def _board_sql(
     """One snapshot per (event, bookmaker) pair and its prices.
 
     ``newest`` picks the newest snapshot (else the first); ``snapshot_bounds`` limits
-    it to ``[lower, upper]`` (the same bounds on the prices let the planner drop
-    ``market_odds`` partitions up front); ``before_kickoff`` to captures before kickoff.
+    it to ``[lower, upper]``: constants, the same on the prices, so that the planner
+    keeps only the partitions between them (:mod:`oddskit.queries_bounds`);
+    ``before_kickoff`` to captures before kickoff. Each pair's probe is also bounded
+    by the pair's own first and last capture, so that it visits only those days.
     """
     q = Query()
     q.add(
         "WITH pairs AS (",
-        "  SELECT DISTINCT eb.event_id, eb.bookmaker_id, ev.kickoff FROM event_bookmakers eb",
+        "  SELECT eb.event_id, eb.bookmaker_id, ev.kickoff,",
+        "         min(eb.first_captured_at) AS first_at, max(eb.last_captured_at) AS last_at",
+        "  FROM event_bookmakers eb",
         "  JOIN events ev ON ev.id = eb.event_id",
-        "  WHERE true",
+        "  WHERE eb.first_captured_at IS NOT NULL",
     )
     any_of(q, "eb.event_id", event_ids, "bigint[]")
     bookmaker_ids(q, "eb.bookmaker_id", bookmakers)
     time_window(q, ("ev.kickoff",), kickoff_since, kickoff_until)
-    q.add(")")
+    q.add("  GROUP BY eb.event_id, eb.bookmaker_id, ev.kickoff", ")")
     lower, upper = snapshot_bounds
     upper_sql = q.bind(upper, "timestamptz") if upper is not None else None
     lower_sql = q.bind(lower, "timestamptz") if lower is not None else None
@@ -127,6 +137,7 @@ def _board_sql(
         "CROSS JOIN LATERAL (",
         "  SELECT o.id, o.captured_at FROM odds_snapshots o",
         "  WHERE o.event_id = p.event_id AND o.bookmaker_id = p.bookmaker_id",
+        "    AND o.captured_at >= p.first_at AND o.captured_at <= p.last_at",
     )
     price_bounds = []
     for column_bound, sql in (("<=", upper_sql), (">=", lower_sql)):
@@ -172,6 +183,7 @@ def _edge_sql(
     markets: list[str] | None = None,
     kickoff_since: datetime | None = None,
     kickoff_until: datetime | None = None,
+    snapshot_bounds: tuple[datetime | None, datetime | None] = (None, None),
 ) -> Query:
     return _board_sql(
         event_ids=event_ids,
@@ -180,8 +192,38 @@ def _edge_sql(
         kickoff_since=kickoff_since,
         kickoff_until=kickoff_until,
         newest=closing,
+        snapshot_bounds=snapshot_bounds,
         before_kickoff=closing,
     )
+
+
+def _bounded(
+    db: Database,
+    lower: datetime | None,
+    upper: datetime | None,
+    *,
+    event_ids: list[int] | None,
+    bookmakers: list[str] | None,
+    kickoff_since: datetime | None = None,
+    kickoff_until: datetime | None = None,
+) -> tuple[datetime | None, datetime | None] | None:
+    """``[lower, upper]`` (inclusive) narrowed to the capture bounds of the selected
+    pairs; ``None`` when no snapshot of theirs can be in it. Without filters every
+    pair is selected: the bounds are left as they are."""
+    if not selects_pairs(event_ids, bookmakers, kickoff_since, kickoff_until):
+        return lower, upper
+    span = capture_bounds(
+        db,
+        event_ids=event_ids,
+        bookmakers=bookmakers,
+        kickoff_since=kickoff_since,
+        kickoff_until=kickoff_until,
+    )
+    if span is None:
+        return None
+    lower = span.first if lower is None else max(lower, span.first)
+    upper = span.last if upper is None else min(upper, span.last)
+    return (lower, upper) if lower <= upper else None
 
 
 def fetch_latest_odds(
@@ -240,21 +282,26 @@ def fetch_latest_odds(
         texts(markets, "markets"),
     )
     what = "Fetching the latest odds"
-    files = archive_files(db, since, moment + timedelta(microseconds=1))
+    bounds = _bounded(db, since, moment, event_ids=ids, bookmakers=names)
+    if bounds is None:
+        return pl.DataFrame(schema=BOARD_SCHEMA)
+    lower, upper = bounds
+    assert upper is not None
+    files = archive_files(db, lower, upper + _US)
     if not files:
         query = _latest_sql(
-            as_of=moment, since=since, event_ids=ids, bookmakers=names, markets=market_list
+            as_of=upper, since=lower, event_ids=ids, bookmakers=names, markets=market_list
         )
         return run_query(db, query, BOARD_SCHEMA, what)
     live = run_query(
         db,
-        _latest_sql(as_of=moment, since=since, event_ids=ids, bookmakers=names),
+        _latest_sql(as_of=upper, since=lower, event_ids=ids, bookmakers=names),
         BOARD_SCHEMA,
         what,
     )
     pairs = run_query(db, _pairs_sql(event_ids=ids, bookmakers=names), PAIRS_SCHEMA, what)
     return archived_board(
-        files, live, pairs, newest=True, markets=market_list, since=since, until=moment
+        files, live, pairs, newest=True, markets=market_list, since=lower, until=upper
     )
 
 
@@ -278,11 +325,18 @@ def _fetch_edge(
     }
     market_list = texts(markets, "markets")
     # A closing snapshot is captured before a kickoff before ``until``: no later day.
-    files = archive_files(db, None, until if closing else None)
+    latest = until - _US if closing and until is not None else None
+    bounds = _bounded(db, None, latest, **filters)
+    if bounds is None:
+        return pl.DataFrame(schema=BOARD_SCHEMA)
+    lower, upper = bounds
+    files = archive_files(db, lower, None if upper is None else upper + _US)
     if not files:
-        query = _edge_sql(closing=closing, markets=market_list, **filters)
+        query = _edge_sql(closing=closing, markets=market_list, snapshot_bounds=bounds, **filters)
         return run_query(db, query, BOARD_SCHEMA, what)
-    live = run_query(db, _edge_sql(closing=closing, **filters), BOARD_SCHEMA, what)
+    live = run_query(
+        db, _edge_sql(closing=closing, snapshot_bounds=bounds, **filters), BOARD_SCHEMA, what
+    )
     pairs = run_query(db, _pairs_sql(**filters), PAIRS_SCHEMA, what)
     return archived_board(
         files, live, pairs, newest=closing, markets=market_list, before_kickoff=closing
