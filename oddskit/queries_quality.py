@@ -20,6 +20,7 @@ import polars as pl
 from oddskit.arguments import choice, deprecated, duration, integer, integers, texts, window
 from oddskit.connection import Database
 from oddskit.errors import ConfigurationError
+from oddskit.queries_bounds import capture_bounds, narrow_window, selects_pairs
 from oddskit.query_builder import (
     UTC_DATETIME,
     Query,
@@ -129,11 +130,42 @@ _MAX_BUCKETS = 200_000
 _ORIGIN = "TIMESTAMPTZ '2000-01-01 00:00:00+00'"
 
 
+def _captures(
+    db: Database,
+    since: datetime,
+    until: datetime,
+    *,
+    event_ids: list[int] | None,
+    bookmakers: list[str] | None,
+) -> tuple[datetime, datetime]:
+    """``[since, until)`` narrowed to the capture bounds of the selected pairs (an empty
+    window at ``since`` when none of their snapshots is in it), so that only those
+    days' partitions are planned (:mod:`oddskit.queries_bounds`)."""
+    if not selects_pairs(event_ids, bookmakers):
+        return since, until
+    span = capture_bounds(db, event_ids=event_ids, bookmakers=bookmakers)
+    narrowed = None if span is None else narrow_window(span, since, until)
+    return narrowed or (since, since)
+
+
+def _bind_window(q: Query, window: tuple[datetime, datetime]) -> tuple[str, str]:
+    """Bind a window of captures; its two placeholders."""
+    return q.bind(window[0], "timestamptz"), q.bind(window[1], "timestamptz")
+
+
 def _coverage_sql(
-    *, since: datetime, until: datetime, every: timedelta, bookmakers: list[str] | None
+    *,
+    since: datetime,
+    until: datetime,
+    every: timedelta,
+    bookmakers: list[str] | None,
+    captures: tuple[datetime, datetime] | None = None,
 ) -> Query:
+    """``captures``: the part of ``[since, until)`` the snapshots are read from (the
+    window narrowed to the bookmakers' capture bounds; default the whole window)."""
     q = Query()
     lower, upper = q.bind(since, "timestamptz"), q.bind(until, "timestamptz")
+    first, last = (lower, upper) if captures is None else _bind_window(q, captures)
     width = q.bind(f"{micros(every)} microseconds", "text")
     q.add(
         "WITH books AS (SELECT id, name FROM bookmakers WHERE true",
@@ -149,7 +181,7 @@ def _coverage_sql(
         f"         date_bin(CAST({width} AS interval), s.captured_at, {_ORIGIN}) AS bucket_start,",
         "         count(*) AS snapshots, count(DISTINCT s.event_id) AS events",
         "  FROM odds_snapshots s",
-        f"  WHERE s.captured_at >= {lower} AND s.captured_at < {upper}",
+        f"  WHERE s.captured_at >= {first} AND s.captured_at < {last}",
         "    AND s.bookmaker_id IN (SELECT id FROM books)",
         "  GROUP BY 1, 2",
         ")",
@@ -217,8 +249,10 @@ def fetch_coverage(
             f"{buckets:,.0f} buckets of {every} between `since` and `until` is too many "
             f"(at most {_MAX_BUCKETS:,}); use a wider `every` or a shorter window"
         )
+    names = texts(bookmakers, "bookmakers")
+    captures = _captures(db, lower, upper, event_ids=None, bookmakers=names)
     query = _coverage_sql(
-        since=lower, until=upper, every=width, bookmakers=texts(bookmakers, "bookmakers")
+        since=lower, until=upper, every=width, bookmakers=names, captures=captures
     )
     return run_query(db, query, COVERAGE_SCHEMA, "Fetching coverage")
 
@@ -232,7 +266,7 @@ def _gaps_sql(
     bookmakers: list[str] | None,
 ) -> Query:
     q = Query()
-    lower, upper = q.bind(since, "timestamptz"), q.bind(until, "timestamptz")
+    lower, upper = _bind_window(q, (since, until))
     q.add(
         "WITH ordered AS (",
         "  SELECT s.event_id, s.bookmaker_id, s.captured_at,",
@@ -307,12 +341,14 @@ def fetch_gaps(
     if tolerance is None:
         tolerance = expected / 2
     tolerance = duration(tolerance, "tolerance", allow_zero=True)  # type: ignore[assignment]
+    ids, names = integers(event_ids, "event_ids"), texts(bookmakers, "bookmakers")
+    lower, upper = _captures(db, lower, upper, event_ids=ids, bookmakers=names)
     query = _gaps_sql(
         since=lower,
         until=upper,
         threshold=expected + tolerance,  # type: ignore[operator]
-        event_ids=integers(event_ids, "event_ids"),
-        bookmakers=texts(bookmakers, "bookmakers"),
+        event_ids=ids,
+        bookmakers=names,
     )
     frame = run_query(
         db,
