@@ -417,7 +417,7 @@ class Runner:
 
 
 def captured_sql(call: Callable[[], Any]) -> tuple[str, list[Any]]:
-    """Run a helper once with ``run_query`` wrapped; return the SQL it executed."""
+    """Run a helper once with ``run_query`` wrapped; return the SQL of its main query."""
     import oddskit.queries
     import oddskit.queries_board
     import oddskit.queries_quality
@@ -438,7 +438,7 @@ def captured_sql(call: Callable[[], Any]) -> tuple[str, list[Any]]:
     finally:
         for module in modules:
             module.run_query = original  # type: ignore[attr-defined]
-    return seen[0].sql, list(seen[0].values)
+    return seen[-1].sql, list(seen[-1].values)  # (after the capture bounds, if read)
 
 
 def best_of(fn: Callable[[], int], repeat: int) -> float:
@@ -502,9 +502,15 @@ def cases(url: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         "history_event_id": event_id,
         "history_event_rows_7d": event_rows,
     }
+    from oddskit.connection import Database
+    from oddskit.queries_bounds import capture_bounds, narrow_window
+
+    with Database(url) as db:  # the helper narrows its window to the event's captures
+        span = capture_bounds(db, event_ids=[event_id])
     out = []
     for window, since in (("7 d", since7), ("full", None)):
         lookback = dt.timedelta(days=WINDOW_DAYS) if since is not None else None
+        lower, upper = narrow_window(span, since, None)  # type: ignore[arg-type,misc]
         out += [
             {
                 "query": "fetch_odds_history (1 event)",
@@ -512,7 +518,7 @@ def cases(url: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
                 "helper": lambda db, s=since: q.fetch_odds_history(
                     db, event_ids=[event_id], since=s
                 ),
-                "sql": q._history_sql(event_ids=[event_id], since=since),
+                "sql": q._history_sql(event_ids=[event_id], since=lower, until=upper),
                 "interactive": True,
             },
             {
@@ -909,6 +915,10 @@ def render_markdown(report: dict[str, Any]) -> str:
         "or its absence), not on a separate 7-day database.",
         "",
     ]
+    if report.get("history"):
+        from queries_history import render_history
+
+        lines += [*render_history(report["history"]), ""]
     return "\n".join(lines)
 
 
@@ -917,7 +927,39 @@ def render_markdown(report: dict[str, Any]) -> str:
 # --------------------------------------------------------------------------------------
 
 
+def run_history(args: argparse.Namespace) -> dict[str, Any]:
+    """The history data set (:mod:`queries_history`): build or take it, measure it."""
+    from queries_history import build_history, history_counts, history_targets, measure_history
+
+    history: dict[str, Any] = {"repeat": args.repeat, "before_ref": args.before_ref}
+    admin_url = with_database(args.url, database_of(args.url))
+    created: list[str] = []
+    try:
+        if args.history_database:
+            from oddskit.connection import Database
+
+            url = Database(args.history_database).libpq_url
+            history["mode"] = "existing database (built before by the same generator)"
+        else:
+            url = create_database(admin_url, created)
+            history["mode"] = "generated"
+            history["build"] = build_history(url, args.history_days, args.seed)
+        history["busy_at_start"] = busy(url)
+        history["database"] = history_counts(url)
+        history["measure"] = measure_history(url, args.repeat, args.before_ref)
+    finally:
+        for name in created if not args.keep else []:
+            drop_database(admin_url, name)
+            log(f"dropped database {name}")
+    history["targets"] = history_targets(history)
+    return history
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
+    if args.history_only:  # keep the recorded 30-day section as it is
+        report = json.loads((args.out / "queries.json").read_text(encoding="utf-8"))
+        report["history"] = run_history(args)
+        return report
     began = time.perf_counter()
     report: dict[str, Any] = {"repeat": args.repeat}
     if args.database:
@@ -951,6 +993,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     log(f"kept databases: {', '.join(created)}")
     report["seconds"] = time.perf_counter() - began
     report["targets"] = targets(report)
+    if args.history_days or args.history_database:
+        report["history"] = run_history(args)
     return report
 
 
@@ -971,6 +1015,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
+    parser.add_argument(
+        "--history-days",
+        type=int,
+        default=760,
+        help="days of the history data set (retention off; 0: skip it)",
+    )
+    parser.add_argument(
+        "--history-database", metavar="URL", help="measure this history database as it is"
+    )
+    parser.add_argument(
+        "--history-only",
+        action="store_true",
+        help="run only the history data set; keep the 30-day section of <out>/queries.json",
+    )
+    parser.add_argument(
+        "--before-ref", default="main", help="git revision of the helpers to compare with"
+    )
     args = parser.parse_args(argv)
     if not 1 <= args.days <= RETENTION_DAYS:
         parser.error(f"--days must be between 1 and {RETENTION_DAYS} (the retention window)")
@@ -978,7 +1039,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--repeat must be >= 1")
     report = run(args)
     write_results(args.out, "queries", render_markdown(report), report)
-    for t in report["targets"]:
+    for t in report["targets"] + report.get("history", {}).get("targets", []):
         log(f"{'met    ' if t['met'] else 'NOT MET'} {t['target']}: {t['detail']}")
     log(f"wrote {args.out / 'queries.md'} and {args.out / 'queries.json'}")
     return 0
