@@ -84,7 +84,7 @@ def football_data_command(
         bool,
         typer.Option(
             help="Also load the market maximum and average (as books named "
-            "'football-data max' and 'football-data average')."
+            "'football-data max (aggregate)' and 'football-data average (aggregate)')."
         ),
     ] = False,
     quiet: QuietOption = False,

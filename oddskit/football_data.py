@@ -29,7 +29,11 @@ Conventions (all overridable in :func:`read_football_data`):
 * **bookmakers**: prefixes map to names (:data:`BOOKMAKERS`); ``BFE`` is the Betfair
   *Exchange*. ``Max``/``Avg`` (and the older ``BbMx``/``BbAv``) are market
   maximum/average, not bookmakers: left out unless ``aggregates=True``, which loads
-  them as books named ``football-data max`` / ``football-data average``.
+  them as aggregate books ``football-data max (aggregate)`` and ``football-data
+  average (aggregate)``: the ``(aggregate)`` marker
+  (:data:`oddskit.markets.AGGREGATE_MARKER`) keeps them out of every cross-bookmaker
+  answer (best prices, consensus, arbitrage, closing-line value's consensus, steam,
+  lead–lag).
 * empty prices are no price; trailing empty columns and rows, a BOM and a repeated
   header row are ignored. A row whose date or teams cannot be read, or a price that
   is not a number, is an error naming the file, row, column and value.
@@ -107,10 +111,10 @@ BOOKMAKERS: dict[str, str] = {
 }
 #: Market aggregates (not bookmakers): loaded only with ``aggregates=True``.
 AGGREGATES: dict[str, str] = {
-    "Max": "football-data max",
-    "Avg": "football-data average",
-    "BbMx": "football-data max",
-    "BbAv": "football-data average",
+    "Max": "football-data max (aggregate)",
+    "Avg": "football-data average (aggregate)",
+    "BbMx": "football-data max (aggregate)",
+    "BbAv": "football-data average (aggregate)",
 }
 
 _OUTCOMES_1X2 = {"H": "home", "D": "draw", "A": "away"}
@@ -211,8 +215,9 @@ def read_football_data(
     paths
         One or more season files (``E0.csv``, ``SP1.csv``, ``BRA.csv``, …).
     aggregates
-        Also load the market maximum and average as books ``football-data max`` and
-        ``football-data average`` (they are not bookmakers).
+        Also load the market maximum and average as the aggregate books
+        ``football-data max (aggregate)`` and ``football-data average (aggregate)``
+        (not bookmakers: cross-bookmaker answers leave them out).
     bookmakers
         Keep only these bookmakers (names as in :data:`BOOKMAKERS`).
     opening_at

@@ -103,7 +103,10 @@ def test_aggregates_are_left_out_unless_asked_for_and_then_clearly_named():
     assert not any("max" in b.lower() or "av" in b.lower() for b in books)
     assert {"Betfair Exchange", "Pinnacle", "bet365"} <= books
     with_aggregates = set(read_football_data(E0, aggregates=True)["bookmaker"])
-    assert with_aggregates - books == {"football-data max", "football-data average"}
+    assert with_aggregates - books == {
+        "football-data max (aggregate)",
+        "football-data average (aggregate)",
+    }
 
 
 def test_old_seasons_and_extra_leagues():
