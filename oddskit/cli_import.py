@@ -84,7 +84,7 @@ def football_data_command(
         bool,
         typer.Option(
             help="Also load the market maximum and average (as books named "
-            "'football-data max' and 'football-data average')."
+            "'football-data max (aggregate)' and 'football-data average (aggregate)')."
         ),
     ] = False,
     quiet: QuietOption = False,
@@ -107,7 +107,11 @@ def odds_api_command(
     paths: Annotated[list[str], typer.Argument(help="The Odds API JSON files or folders.")],
     to: ToOption = "live",
     odds_format: Annotated[
-        str, typer.Option(help="decimal, american, or auto (american when a price is negative).")
+        str,
+        typer.Option(
+            help="decimal, american, or auto (american when a price is negative or all are "
+            "100 or more)."
+        ),
     ] = "auto",
     quiet: QuietOption = False,
 ) -> None:

@@ -13,6 +13,11 @@ instant instead.
 Fair probabilities come from :func:`oddskit.margins.remove_margin`; fair odds are
 ``1 / fair_prob``.
 
+Aggregate books (names ending ``(aggregate)``, :data:`oddskit.markets.AGGREGATE_MARKER`,
+e.g. football-data.co.uk's market maximum and average) are not bookmakers: best prices,
+consensus, arbitrage and the consensus close of closing-line value leave them out.
+Only ``closing_line_value(sharp=...)`` may name one, as the reference close.
+
 Examples
 --------
 >>> from datetime import UTC, datetime
@@ -54,6 +59,7 @@ from oddskit.odds_frames import (
     user_stacklevel,
     utc_time_column,
     warn_if_thin,
+    without_aggregates,
 )
 
 __all__ = [
@@ -80,6 +86,7 @@ def _board_of(
     lookback = duration(lookback, "lookback", allow_none=True)
     chosen = texts(bookmakers, "bookmakers")
     df, keys = prepare_odds(frame, market_keys)
+    df = without_aggregates(df, what, bookmakers=chosen)
     if chosen is not None:
         known = set(df.get_column("bookmaker").unique().to_list())
         unknown = [b for b in chosen if b not in known]
@@ -430,8 +437,10 @@ def closing_line_value(
 
     Each bookmaker's closing snapshot of a market is its last one strictly before
     ``kickoff_col`` (or its last one when the frame has no kickoff column). The fair
-    close is the consensus of all bookmakers (see :func:`consensus_line`) or, with
-    ``sharp="Pinnacle"``, that bookmaker's de-vigged close.
+    close is the consensus of all bookmakers (see :func:`consensus_line`; aggregate
+    books left out) or, with ``sharp="Pinnacle"``, that bookmaker's de-vigged close
+    (an aggregate book such as ``"football-data average (aggregate)"`` may be named
+    here: the market's average close).
 
     Parameters
     ----------
@@ -509,7 +518,8 @@ def closing_line_value(
     instance = [*gkeys, "bookmaker", "captured_at"]
     okeys = [*gkeys, "outcome"]
     if sharp is None:
-        fair = _consensus(board, gkeys, method=method, instance=instance)
+        books = without_aggregates(board, "closing_line_value")
+        fair = _consensus(books, gkeys, method=method, instance=instance)
     else:
         fair = remove_margin(
             board.filter(pl.col("bookmaker") == sharp), method=method, instance_keys=instance

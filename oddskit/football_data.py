@@ -29,10 +29,20 @@ Conventions (all overridable in :func:`read_football_data`):
 * **bookmakers**: prefixes map to names (:data:`BOOKMAKERS`); ``BFE`` is the Betfair
   *Exchange*. ``Max``/``Avg`` (and the older ``BbMx``/``BbAv``) are market
   maximum/average, not bookmakers: left out unless ``aggregates=True``, which loads
-  them as books named ``football-data max`` / ``football-data average``.
-* empty prices are no price; trailing empty columns and rows, a BOM and a repeated
-  header row are ignored. A row whose date or teams cannot be read, or a price that
-  is not a number, is an error naming the file, row, column and value.
+  them as aggregate books ``football-data max (aggregate)`` and ``football-data
+  average (aggregate)``: the ``(aggregate)`` marker
+  (:data:`oddskit.markets.AGGREGATE_MARKER`) keeps them out of every cross-bookmaker
+  answer (best prices, consensus, arbitrage, closing-line value's consensus, steam,
+  lead–lag).
+* **kickoff in the spring-forward gap** (01:00–02:00 UK on the last Sunday of March,
+  which does not exist; it happens in the Americas' leagues): read as GMT.
+* empty prices are no price; trailing empty columns and rows, a BOM, spaces around
+  values and column names, ``Time`` with seconds and a repeated header row are
+  ignored; a second table appended under a header of its own (a partial next season
+  with other columns) is read under that header. A match given twice with the same
+  values is read once. A row whose date or teams cannot be read, a price that is not
+  a number, or a match given twice with different values is an error naming the
+  file, row, line, column and value.
 
 Example:
     >>> frame = read_football_data("tests/data/football_data/E0_2425.csv")
@@ -107,10 +117,10 @@ BOOKMAKERS: dict[str, str] = {
 }
 #: Market aggregates (not bookmakers): loaded only with ``aggregates=True``.
 AGGREGATES: dict[str, str] = {
-    "Max": "football-data max",
-    "Avg": "football-data average",
-    "BbMx": "football-data max",
-    "BbAv": "football-data average",
+    "Max": "football-data max (aggregate)",
+    "Avg": "football-data average (aggregate)",
+    "BbMx": "football-data max (aggregate)",
+    "BbAv": "football-data average (aggregate)",
 }
 
 _OUTCOMES_1X2 = {"H": "home", "D": "draw", "A": "away"}
@@ -211,8 +221,9 @@ def read_football_data(
     paths
         One or more season files (``E0.csv``, ``SP1.csv``, ``BRA.csv``, …).
     aggregates
-        Also load the market maximum and average as books ``football-data max`` and
-        ``football-data average`` (they are not bookmakers).
+        Also load the market maximum and average as the aggregate books
+        ``football-data max (aggregate)`` and ``football-data average (aggregate)``
+        (not bookmakers: cross-bookmaker answers leave them out).
     bookmakers
         Keep only these bookmakers (names as in :data:`BOOKMAKERS`).
     opening_at
@@ -278,7 +289,12 @@ def iter_football_data(
 
 
 def _read_text(path: Path) -> pl.DataFrame:
-    """The file as text columns: BOM, trailing empty columns and rows, repeated headers gone."""
+    """The file as text columns (``row``: data row number, ``line``: line in the file).
+
+    A BOM, trailing empty columns and rows and repeated header rows are dropped. A file
+    holding two tables (a partial next season appended under a header of its own) is
+    read table by table, each under its own header.
+    """
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -287,13 +303,16 @@ def _read_text(path: Path) -> pl.DataFrame:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:  # older seasons are Windows-1252
         text = data.decode("cp1252", errors="replace")
-    frame = pl.read_csv(
-        text.encode(),
-        infer_schema=False,
-        truncate_ragged_lines=True,
-    )
-    empty_named = [c for c in frame.columns if c == "" or c.startswith("_duplicated_")]
-    frame = frame.drop(empty_named)
+    numbered = [(n, line) for n, line in enumerate(text.splitlines(), start=1) if line.strip()]
+    if not numbered:
+        raise ValidationError(f"{path}: the file is empty; expected a football-data.co.uk CSV.")
+    first_field = numbered[0][1].split(",", 1)[0]
+    starts = [i for i, (_, line) in enumerate(numbered) if line.split(",", 1)[0] == first_field]
+    tables = [
+        _read_table(path, numbered[start:stop])
+        for start, stop in zip(starts, [*starts[1:], len(numbered)], strict=True)
+    ]
+    frame = pl.concat(tables, how="diagonal") if len(tables) > 1 else tables[0]
     frame = frame.with_row_index("row", offset=1).cast({"row": pl.Int64})
     team = "HomeTeam" if "HomeTeam" in frame.columns else "Home"
     if team not in frame.columns or "Date" not in frame.columns:
@@ -301,12 +320,26 @@ def _read_text(path: Path) -> pl.DataFrame:
             f"{path}: not a football-data.co.uk file: it has no Date and HomeTeam (or Home) "
             f"columns; its header is {', '.join(frame.columns[:12])}…"
         )
-    blank = pl.all_horizontal(
-        pl.col(c).is_null() | (pl.col(c).str.strip_chars() == "")
-        for c in frame.columns
-        if c != "row"
+    return frame
+
+
+def _read_table(path: Path, lines: list[tuple[int, str]]) -> pl.DataFrame:
+    """One header line and its data lines as text columns, with each row's ``line``."""
+    frame = pl.read_csv(
+        "\n".join(line for _, line in lines).encode(),
+        infer_schema=False,
+        truncate_ragged_lines=True,
     )
-    return frame.filter(~blank & (pl.col("Date") != "Date"))
+    empty_named = [c for c in frame.columns if c.strip() == "" or c.startswith("_duplicated_")]
+    frame = frame.drop(empty_named).rename(lambda c: c.strip())
+    if frame.height != len(lines) - 1:  # a quoted field spanning lines: no line numbers
+        numbers = pl.Series("line", [None] * frame.height, dtype=pl.Int64)
+    else:
+        numbers = pl.Series("line", [n for n, _ in lines[1:]], dtype=pl.Int64)
+    blank = pl.all_horizontal(
+        pl.col(c).is_null() | (pl.col(c).str.strip_chars() == "") for c in frame.columns
+    )
+    return frame.with_columns(numbers).filter(~blank) if frame.width else frame
 
 
 def _kickoffs(frame: pl.DataFrame, path: Path, default_time: time) -> pl.Series:
@@ -320,9 +353,13 @@ def _kickoffs(frame: pl.DataFrame, path: Path, default_time: time) -> pl.Series:
         .otherwise(text.str.strptime(pl.Date, "%Y-%m-%d", strict=False))
     )
     has_time = "Time" in frame.columns
+    clock_text = pl.col("Time").str.strip_chars() if has_time else None
     clock = (
-        pl.col("Time").str.strip_chars().str.strptime(pl.Time, "%H:%M", strict=False)
-        if has_time
+        pl.coalesce(
+            clock_text.str.strptime(pl.Time, "%H:%M", strict=False),
+            clock_text.str.strptime(pl.Time, "%H:%M:%S", strict=False),
+        )
+        if clock_text is not None
         else pl.lit(None, dtype=pl.Time)
     )
     parsed = frame.with_columns(day=day, clock=clock)
@@ -334,19 +371,24 @@ def _kickoffs(frame: pl.DataFrame, path: Path, default_time: time) -> pl.Series:
         bad = parsed.filter(pl.col("clock").is_null() & given)
         if bad.height:
             _refuse(path, bad, "Time", "is not a time like 15:00 (UK local time)")
+    local = pl.col("day").dt.combine(pl.col("clock").fill_null(default_time))
+    # A clock time in the spring-forward gap (01:00-02:00 UK on the last Sunday of
+    # March, possible in the Americas' leagues) does not exist: it is read as GMT.
     return parsed.select(
-        pl.col("day")
-        .dt.combine(pl.col("clock").fill_null(default_time))
-        .dt.replace_time_zone("Europe/London", ambiguous="earliest", non_existent="null")
-        .dt.convert_time_zone("UTC")
-        .dt.cast_time_unit("us")
+        pl.coalesce(
+            local.dt.replace_time_zone(
+                "Europe/London", ambiguous="earliest", non_existent="null"
+            ).dt.convert_time_zone("UTC"),
+            local.dt.replace_time_zone("UTC"),
+        ).dt.cast_time_unit("us")
     ).to_series()
 
 
 def _refuse(path: Path, rows: pl.DataFrame, column: str, reason: str) -> None:
     lines = [
-        f"  row {row} (line {row + 1}), column {column}: {value!r} {reason}"
-        for row, value in rows.select("row", column).head(10).iter_rows()
+        f"  row {row} (line {line}), column {column}: "
+        f"{'an empty value' if value is None else repr(value)} {reason}"
+        for row, line, value in rows.select("row", "line", column).head(10).iter_rows()
     ]
     more = f"\n  … and {rows.height - 10:,} more" if rows.height > 10 else ""
     raise ValidationError(
@@ -378,7 +420,9 @@ def _read_file(
         tournament = frame["League"] if "League" in frame.columns else pl.lit(path.stem)
         division = pl.lit(path.stem.upper())
     else:
-        codes = frame["Div"] if "Div" in frame.columns else pl.lit(path.stem.upper())
+        codes = (
+            frame["Div"].str.strip_chars() if "Div" in frame.columns else pl.lit(path.stem.upper())
+        )
         division = codes
         country = pl.select(
             pl.lit(codes).replace_strict(
@@ -411,6 +455,8 @@ def _read_file(
         opening=pl.col("kickoff").map_elements(opening_at, return_dtype=pl.Datetime("us", "UTC")),
         closing=pl.col("kickoff") - closing_lead,
     )
+    keep = _first_of_repeated_matches(path, frame, matches)
+    frame, matches = frame.filter(keep), matches.filter(keep)
     books = {**BOOKMAKERS, **(AGGREGATES if aggregates else {})}
     prices = []
     lines = {
@@ -473,6 +519,27 @@ def _read_file(
         outcome="outcome",
         odds="odds",
     ).cast(OUTPUT_SCHEMA)  # type: ignore[arg-type]
+
+
+def _first_of_repeated_matches(path: Path, frame: pl.DataFrame, matches: pl.DataFrame) -> pl.Series:
+    """Which rows to read: a match given twice with the same values is read once; given
+    twice with different values (two versions of its prices) it is refused."""
+    values = frame.drop("row", "line").hash_rows()
+    keyed = matches.select("row", "match_key").with_columns(values=values)
+    repeated = keyed.filter(pl.len().over("match_key") > 1)
+    differing = repeated.filter(pl.col("values").n_unique().over("match_key") > 1)
+    if differing.height:
+        shown = differing.join(frame.select("row", "line"), on="row").head(10)
+        lines = [
+            f"  row {row} (line {line}): {key.removeprefix('football-data:')}"
+            for row, key, line in shown.select("row", "match_key", "line").iter_rows()
+        ]
+        raise ValidationError(
+            f"{path}: {differing['match_key'].n_unique():,} match(es) are given more than once "
+            "with different values (results or prices); keep one row of each:\n" + "\n".join(lines)
+        )
+    first = keyed.select(pl.col("row") == pl.col("row").min().over("match_key"))
+    return first.to_series()
 
 
 def _line(frame: pl.DataFrame, column: str) -> pl.Series:

@@ -290,3 +290,37 @@ class VocabularyNotes:
         self.unknown_markets.update(m for m in markets if m not in MARKET_OUTCOMES)
         self.handicap_converted += handicaps["converted"]
         self.handicap_unpaired += handicaps["unpaired"]
+
+
+# -- aggregate books --------------------------------------------------------------------
+
+#: A book whose name ends with this marker (any case, trailing spaces ignored) holds
+#: market aggregates, such as the best or the average price over many bookmakers
+#: (football-data.co.uk's ``Max``/``Avg`` columns), not one bookmaker's prices.
+#: Cross-bookmaker answers leave aggregate books out: best prices, consensus,
+#: arbitrage, the consensus close of closing-line value, steam, lead–lag and the
+#: "priced by two or more bookmakers" counts. Per-book answers (margins, histories,
+#: charts) keep them under their marked name.
+AGGREGATE_MARKER = "(aggregate)"
+
+
+def is_aggregate_book(name: object) -> bool:
+    """Whether a bookmaker name is an aggregate book (ends with :data:`AGGREGATE_MARKER`).
+
+    Example:
+        >>> is_aggregate_book("football-data max (aggregate)"), is_aggregate_book("Pinnacle")
+        (True, False)
+    """
+    return isinstance(name, str) and name.rstrip().casefold().endswith(AGGREGATE_MARKER)
+
+
+def aggregate_book(column: str = "bookmaker") -> pl.Expr:
+    """Polars expression: is the book in ``column`` an aggregate book (never null).
+
+    Example:
+        >>> frame = pl.DataFrame({"bookmaker": ["bet365", "Market Average (Aggregate)", None]})
+        >>> frame.select(aggregate_book())["bookmaker"].to_list()
+        [False, True, False]
+    """
+    name = pl.col(column).cast(pl.String).str.strip_chars_end().str.to_lowercase()
+    return name.str.ends_with(AGGREGATE_MARKER).fill_null(False)

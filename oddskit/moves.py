@@ -4,6 +4,8 @@ A *move* of one bookmaker is a change between two consecutive snapshots of one p
 series with ``|Δ implied prob| ≥ min_move`` (probability points); its direction is
 ``"shortening"`` (odds down, ``Δp > 0``) or ``"drifting"`` (odds up). Frames and
 market keys as in :mod:`oddskit.odds_frames`; re-exported by :mod:`oddskit.movement`.
+Aggregate books (:data:`oddskit.markets.AGGREGATE_MARKER`) are not bookmakers: they
+never lead, follow or count towards steam.
 
 Examples
 --------
@@ -36,6 +38,7 @@ from oddskit.odds_frames import (
     known_bookmaker,
     prepare_odds,
     warn_if_thin,
+    without_aggregates,
 )
 
 __all__ = ["detect_steam", "lead_lag", "lead_lag_summary"]
@@ -117,6 +120,7 @@ def detect_steam(
     min_bookmakers = integer(min_bookmakers, "min_bookmakers", minimum=2)  # type: ignore[assignment]
     min_move = number(min_move, "min_move", above=0, below=1)
     df, keys = prepare_odds(frame, market_keys)
+    df = without_aggregates(df, "detect_steam")
     okeys = [*keys, "outcome"]
     grp = [GID, "direction"]
     roll = {"index_column": "captured_at", "period": window, "closed": "both"}
@@ -231,6 +235,7 @@ def lead_lag(
     min_move = number(min_move, "min_move", above=0, below=1)
     max_lag = duration(max_lag, "max_lag")  # type: ignore[assignment]
     df, keys = prepare_odds(frame, market_keys)
+    df = without_aggregates(df, "lead_lag", leader=leader, follower=follower)
     warn_if_thin(df, keys, what="lead_lag")
     leader = known_bookmaker(df, leader, "leader")
     follower = known_bookmaker(df, follower, "follower")

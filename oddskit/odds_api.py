@@ -18,7 +18,17 @@ Mapping:
   ``h2h_lay`` (exchange lay prices) is kept as ``1x2_lay``; any other market is kept
   under its own key with outcomes as given (completeness unknown).
 * **odds**: decimal; American odds (``oddsFormat=american``: ``-150``, ``+130``) are
-  converted (``odds_format="auto"`` detects them: a decimal price is never negative).
+  converted. ``odds_format="auto"`` detects them per file: American prices are never
+  between -100 and +100 and decimal ones never negative, so a file with a negative
+  price, or with every price 100 or more, is American; a file mixing negative prices
+  with prices between 1 and 100 is refused (say which with ``odds_format``).
+* **times**: ISO 8601 (``dateFormat=iso``, any offset) or Unix seconds
+  (``dateFormat=unix``); times without an offset are UTC.
+* **refused**: an event that is not an object or lacks ``id``, ``home_team``,
+  ``away_team`` or ``commence_time``; an unreadable time; an outcome without a numeric
+  ``price``; a ``spreads``/``totals`` outcome without a numeric ``point``. Each error
+  names the file, line, event, bookmaker, market and outcome. Events without
+  bookmakers, and bookmakers without markets or outcomes, give no rows.
 * **captured_at**: the bookmaker's ``last_update`` — when The Odds API last saw that
   bookmaker's prices change. All of one bookmaker's markets form one snapshot, and a
   price repeated unchanged in consecutive responses carries the same time, so it
@@ -40,6 +50,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -120,7 +131,7 @@ def read_odds_api(
         the historical odds endpoint.
     odds_format
         ``"decimal"``, ``"american"`` or ``"auto"`` (American when a price in the file
-        is negative).
+        is negative or every price is 100 or more; see the module's notes).
 
     Returns
     -------
@@ -195,7 +206,7 @@ def _read_file(path: Path, odds_format: OddsFormat) -> pl.DataFrame:
     frame = pl.DataFrame(
         rows,
         schema={
-            "captured_at": pl.String,
+            "captured_at": pl.Datetime("us", "UTC"),
             "bookmaker": pl.String,
             "sport": pl.String,
             "country": pl.String,
@@ -204,7 +215,7 @@ def _read_file(path: Path, odds_format: OddsFormat) -> pl.DataFrame:
             "bookmaker_event_id": pl.String,
             "home_team": pl.String,
             "away_team": pl.String,
-            "kickoff": pl.String,
+            "kickoff": pl.Datetime("us", "UTC"),
             "market": pl.String,
             "line": pl.Float64,
             "outcome": pl.String,
@@ -212,15 +223,13 @@ def _read_file(path: Path, odds_format: OddsFormat) -> pl.DataFrame:
         },
         orient="row",
     )
-    if odds_format == "american" or (
-        odds_format == "auto" and frame.height and (frame["odds"] < 0).any()
-    ):
+    if odds_format == "american" or (odds_format == "auto" and _looks_american(path, frame)):
         frame = frame.with_columns(
             odds=pl.col("odds").map_elements(american_to_decimal, return_dtype=pl.Float64)
         )
     instant = pl.Datetime("us", "UTC")
     return frame.select(
-        pl.col("captured_at").str.to_datetime(time_zone="UTC", time_unit="us"),
+        "captured_at",
         "bookmaker",
         "sport",
         "country",
@@ -230,7 +239,7 @@ def _read_file(path: Path, odds_format: OddsFormat) -> pl.DataFrame:
         bookmaker_event_id="bookmaker_event_id",
         home_team="home_team",
         away_team="away_team",
-        kickoff=pl.col("kickoff").str.to_datetime(time_zone="UTC", time_unit="us"),
+        kickoff="kickoff",
         market="market",
         line="line",
         outcome="outcome",
@@ -238,14 +247,75 @@ def _read_file(path: Path, odds_format: OddsFormat) -> pl.DataFrame:
     ).cast({"captured_at": instant, "kickoff": instant})
 
 
+def _looks_american(path: Path, frame: pl.DataFrame) -> bool:
+    """American odds are never between -100 and +100, decimal odds never negative: a file
+    with a negative price, or only prices of 100 or more, is American; one with both a
+    negative price and one between 1 and 100 is refused."""
+    odds = frame["odds"]
+    if not frame.height:
+        return False
+    negative = bool((odds < 0).any())
+    decimal_like = bool(((odds > 1) & (odds < 100)).any())
+    if negative and decimal_like:
+        raise ValidationError(
+            f"{path}: the prices mix American odds (negative, e.g. {odds.min()}) with decimal "
+            "ones (between 1 and 100); pass odds_format='decimal' or 'american' (CLI "
+            "--odds-format) if the file holds one kind, or split it."
+        )
+    return negative or not decimal_like
+
+
+def _instant(value: Any) -> datetime | None:
+    """An ISO 8601 time (``dateFormat=iso``) or Unix seconds (``dateFormat=unix``), in UTC."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, (int, float)):
+        return datetime.fromtimestamp(value, tz=UTC)
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.strip())
+        except ValueError:
+            return None
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=UTC)  # The Odds API's times are UTC
+        return parsed.astimezone(UTC)
+    return None
+
+
+def _number(value: Any) -> float | None:
+    """A JSON number (or a numeric string) as a float; anything else is ``None``."""
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if number == number else None  # NaN is no number
+
+
+def _time_of(path: Path, line: int, event_id: object, field: str, value: Any) -> datetime:
+    instant = _instant(value)
+    if instant is None:
+        raise ValidationError(
+            f"{path}: line {line}, event {event_id}: {field} {value!r} is not a time (ISO 8601 "
+            "such as 2024-08-16T19:00:00Z, or Unix seconds)."
+        )
+    return instant
+
+
 def _event_rows(path: Path, line: int, event: Any, snapshot_time: str | None) -> Iterator[tuple]:
+    if not isinstance(event, dict):
+        raise ValidationError(
+            f"{path}: line {line}: an event is a {type(event).__name__} ({str(event)[:40]!r}), "
+            "not an object with id, home_team, away_team, commence_time and bookmakers."
+        )
     try:
         event_id = event["id"]
         home, away = event["home_team"], event["away_team"]
-        kickoff = event["commence_time"]
-        sport_key = event.get("sport_key", "")
-        bookmakers = event.get("bookmakers", [])
-    except (KeyError, TypeError) as exc:
+        kickoff = _time_of(path, line, event_id, "commence_time", event["commence_time"])
+        sport_key = event.get("sport_key") or ""
+        bookmakers = event.get("bookmakers") or []
+    except KeyError as exc:
         raise ValidationError(
             f"{path}: line {line}: an event lacks {exc} (every event needs id, home_team, "
             "away_team and commence_time)."
@@ -255,21 +325,34 @@ def _event_rows(path: Path, line: int, event: Any, snapshot_time: str | None) ->
     sides = {home: "home", away: "away", "Draw": "draw", "draw": "draw"}
     for book in bookmakers:
         name = BOOKMAKERS.get(book.get("key"), book.get("title") or book.get("key"))
-        for market in book.get("markets", []):
+        for market in book.get("markets") or []:
             captured = book.get("last_update") or market.get("last_update") or snapshot_time
             key = market.get("key")
             if captured is None or key is None:
                 continue
+            captured = _time_of(path, line, event_id, "last_update", captured)
             oddskit_market = _MARKETS.get(key) or _MARKETS_KEPT.get(key, key)
-            for outcome in market.get("outcomes", []):
+            for outcome in market.get("outcomes") or []:
                 label = outcome.get("name")
-                point = outcome.get("point")
+                price = _number(outcome.get("price"))
+                point = _number(outcome.get("point"))
+                where = f"{path}: line {line}, event {event_id}, {name} {key} {label!r}"
+                if price is None:
+                    raise ValidationError(
+                        f"{where}: price {outcome.get('price')!r} is not a number; every outcome "
+                        "needs one."
+                    )
+                if key in ("spreads", "totals") and point is None:
+                    raise ValidationError(
+                        f"{where}: point {outcome.get('point')!r} is not a number; {key} "
+                        "outcomes need their line in 'point'."
+                    )
                 side = sides.get(label) if key in ("h2h", "h2h_lay", "spreads") else None
                 if key in ("totals", "btts") and label:
                     side = label.lower()
                 line_value = point
                 if key == "spreads" and point is not None and side == "away":
-                    line_value = -point  # oddskit's lines are the home handicap
+                    line_value = 0.0 - point  # oddskit's lines are the home handicap
                 rows_line = (
                     captured,
                     name,
@@ -284,6 +367,6 @@ def _event_rows(path: Path, line: int, event: Any, snapshot_time: str | None) ->
                     oddskit_market,
                     None if key in ("h2h", "h2h_lay", "btts") else line_value,
                     side or label,
-                    outcome.get("price"),
+                    price,
                 )
                 yield rows_line

@@ -38,6 +38,7 @@ import polars as pl
 
 from oddskit.arguments import columns
 from oddskit.errors import ConfigurationError, InsufficientDataWarning, ValidationError
+from oddskit.markets import aggregate_book, is_aggregate_book
 from oddskit.odds_formats import check_decimal_odds
 
 __all__ = [
@@ -49,6 +50,7 @@ __all__ = [
     "user_stacklevel",
     "utc_time_column",
     "warn_if_thin",
+    "without_aggregates",
 ]
 
 #: Below this share of matches priced by two or more bookmakers (or by the sharp
@@ -177,13 +179,43 @@ def known_bookmaker(df: pl.DataFrame, value: object, name: str) -> str | None:
     return value
 
 
+def without_aggregates(df: pl.DataFrame, what: str, **named: object) -> pl.DataFrame:
+    """``df`` without its aggregate books (:data:`~oddskit.markets.AGGREGATE_MARKER`):
+    they are not bookmakers, so cross-bookmaker answers (``what``) leave them out.
+
+    ``named`` are arguments naming bookmakers (a name or a list); naming an aggregate
+    book there is an error.
+
+    Example:
+        >>> frame = pl.DataFrame({"bookmaker": ["A", "football-data max (aggregate)"]})
+        >>> without_aggregates(frame, "best_prices")["bookmaker"].to_list()
+        ['A']
+        >>> without_aggregates(frame, "lead_lag", leader="Max (aggregate)")
+        Traceback (most recent call last):
+        ...
+        oddskit.errors.ConfigurationError: lead_lag: `leader` names 'Max (aggregate)', an ...
+    """
+    for argument, value in named.items():
+        values = value if isinstance(value, (list, tuple)) else [value]
+        aggregates = [v for v in values if is_aggregate_book(v)]
+        if aggregates:
+            raise ConfigurationError(
+                f"{what}: `{argument}` names {', '.join(map(repr, aggregates))}, an aggregate "
+                "book (market maximum or average, not a bookmaker); cross-bookmaker answers "
+                "leave aggregate books out. Name bookmakers only"
+            )
+    if "bookmaker" not in df.columns:
+        return df
+    return df.filter(~aggregate_book())
+
+
 def warn_if_thin(
     df: pl.DataFrame, keys: Sequence[str], *, what: str, sharp: str | None = None
 ) -> None:
     """Warn (:class:`~oddskit.errors.InsufficientDataWarning`) when ``df`` holds several
     bookmakers but most of its matches are priced by one of them only, or lack the
     ``sharp`` bookmaker: a cross-bookmaker answer (``what``) then covers only a few of
-    them, or none.
+    them, or none. Aggregate books are not counted as bookmakers.
 
     A match is ``event_id`` when the frame has it, else the first market key.
 
@@ -199,6 +231,8 @@ def warn_if_thin(
         best prices: only 0 of 2 matches are priced by two or more bookmakers...
     """
     match = "event_id" if "event_id" in df.columns else (keys[0] if keys else None)
+    if "bookmaker" in df.columns:
+        df = df.filter(~aggregate_book())
     if match is None or df.is_empty() or df.get_column("bookmaker").n_unique() < 2:
         return  # one bookmaker asked for (or given): nothing to compare, nothing to warn
     books = df.group_by(match).agg(

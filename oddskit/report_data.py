@@ -24,7 +24,7 @@ from oddskit.arguments import aware_datetime, duration, integer, renamed_argumen
 from oddskit.connection import Database
 from oddskit.errors import ConfigurationError, OddskitError
 from oddskit.margins import compute_overround
-from oddskit.markets import MARKET_OUTCOMES
+from oddskit.markets import MARKET_OUTCOMES, aggregate_book
 from oddskit.movement import detect_steam, summarise_movement
 from oddskit.queries import fetch_closing_odds, fetch_coverage, fetch_events, fetch_odds_history
 from oddskit.urls import parse_database_url
@@ -105,8 +105,8 @@ class ReportData:
     it), largest first; ``featured``: the matches with the biggest moves. ``steam``:
     the steam moves of the main markets (:data:`STEAM`). ``margins``: mean overround
     (%) of the closing board by bookmaker × market. ``coverage``: snapshots and
-    listings per bookmaker. ``sharp``: the bookmaker with the lowest mean closing
-    1x2 margin (``None`` with fewer than two bookmakers).
+    listings per bookmaker. ``sharp``: the bookmaker with the lowest mean closing 1x2
+    margin (``None`` with fewer than two; aggregate books are not bookmakers).
 
     Examples
     --------
@@ -250,6 +250,7 @@ def main_lines(history: pl.DataFrame) -> pl.DataFrame:
 
 def _movers(history: pl.DataFrame) -> pl.DataFrame:
     """Each match × main market's biggest move (mean over bookmakers), biggest first."""
+    history = history.filter(~aggregate_book())  # aggregate books are not bookmakers
     if not history.height:
         return pl.DataFrame()
     moves = summarise_movement(history)
@@ -365,7 +366,9 @@ def collect_report_data(
     movers = _movers(main_history)
     top = movers.get_column("event_id").unique(maintain_order=True) if movers.height else []
     margins = _margins(board)
-    one_x_two = margins.filter(pl.col("market") == "1x2").sort("overround_pct", "bookmaker")
+    one_x_two = margins.filter(pl.col("market") == "1x2", ~aggregate_book()).sort(
+        "overround_pct", "bookmaker"
+    )
     sharp = one_x_two.get_column("bookmaker")[0] if one_x_two.height >= 2 else None
     steam = detect_steam(main_history, **STEAM) if main_history.height else pl.DataFrame()
     return ReportData(

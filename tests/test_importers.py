@@ -6,6 +6,7 @@ These tests read the files only (no database); loading them is tested with the l
 from __future__ import annotations
 
 import json
+import math
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -103,7 +104,10 @@ def test_aggregates_are_left_out_unless_asked_for_and_then_clearly_named():
     assert not any("max" in b.lower() or "av" in b.lower() for b in books)
     assert {"Betfair Exchange", "Pinnacle", "bet365"} <= books
     with_aggregates = set(read_football_data(E0, aggregates=True)["bookmaker"])
-    assert with_aggregates - books == {"football-data max", "football-data average"}
+    assert with_aggregates - books == {
+        "football-data max (aggregate)",
+        "football-data average (aggregate)",
+    }
 
 
 def test_old_seasons_and_extra_leagues():
@@ -185,10 +189,94 @@ def test_odds_api_live_response_maps_markets_and_the_home_line_convention():
 def test_odds_api_american_odds_and_json_lines():
     frame = read_odds_api(DATA / "odds_api" / "american.jsonl")
     assert frame["match_key"].n_unique() == 2
-    assert frame["odds"].min() > 1
+    pinnacle = frame.filter(
+        pl.col("bookmaker") == "Pinnacle", pl.col("home_team") == "Manchester United"
+    )
+    odds = {(m, o): x for m, o, x in pinnacle.select("market", "outcome", "odds").rows()}
+    assert odds[("1x2", "home")] == pytest.approx(2.25)  # +125
+    assert odds[("1x2", "away")] == pytest.approx(1 + 100 / 161)  # -161
+    assert odds[("over_under", "over")] == pytest.approx(1 + 100 / 115)  # -115
     assert (
         read_odds_api(DATA / "odds_api" / "american.jsonl", odds_format="decimal")["odds"].min() < 0
     )
+
+
+def odds_api_file(tmp_path: Path, outcomes: list[dict], key: str = "h2h", **event) -> Path:
+    """One event, one Pinnacle market with these outcomes."""
+    document = [
+        {
+            "id": "e1",
+            "sport_key": "soccer_epl",
+            "sport_title": "EPL",
+            "commence_time": "2024-08-17T14:00:00Z",
+            "home_team": "Arsenal",
+            "away_team": "Wolverhampton Wanderers",
+            "bookmakers": [
+                {
+                    "key": "pinnacle",
+                    "title": "Pinnacle",
+                    "last_update": "2024-08-16T10:00:00Z",
+                    "markets": [{"key": key, "outcomes": outcomes}],
+                }
+            ],
+            **event,
+        }
+    ]
+    path = tmp_path / "odds.json"
+    path.write_text(json.dumps(document))
+    return path
+
+
+def h2h(*prices: float) -> list[dict]:
+    names = ("Arsenal", "Draw", "Wolverhampton Wanderers")
+    return [{"name": n, "price": p} for n, p in zip(names, prices, strict=True)]
+
+
+def test_odds_api_american_odds_without_a_favourite_are_still_american(tmp_path):
+    # A three-way market can have no negative price; decimal odds are never 100 or more
+    # across a whole market, American ones always are.
+    path = odds_api_file(tmp_path, h2h(150, 240, 220))
+    assert read_odds_api(path)["odds"].to_list() == [2.5, 3.4, 3.2]
+    mixed = odds_api_file(tmp_path, h2h(-150, 3.4, 5))
+    with pytest.raises(ValidationError, match="mix American odds"):
+        read_odds_api(mixed)
+    assert read_odds_api(mixed, odds_format="american")["odds"].min() > 1
+
+
+def test_odds_api_times_in_unix_seconds_and_with_offsets(tmp_path):
+    outcomes = h2h(1.5, 4.2, 6.0)
+    unix = odds_api_file(tmp_path, outcomes, commence_time=1723903200)  # dateFormat=unix
+    assert read_odds_api(unix)["kickoff"].unique().to_list() == [utc(2024, 8, 17, 14)]
+    offset = odds_api_file(tmp_path, outcomes, commence_time="2024-08-17T15:00:00.000+01:00")
+    assert read_odds_api(offset)["kickoff"].unique().to_list() == [utc(2024, 8, 17, 14)]
+    broken = odds_api_file(tmp_path, outcomes, commence_time="next Saturday")
+    with pytest.raises(ValidationError, match="event e1: commence_time 'next Saturday'"):
+        read_odds_api(broken)
+
+
+def test_odds_api_outcomes_without_a_price_or_a_line_are_refused_where_they_are(tmp_path):
+    no_price = odds_api_file(tmp_path, [{"name": "Arsenal"}, {"name": "Draw", "price": 3.4}])
+    with pytest.raises(ValidationError, match="event e1, Pinnacle h2h 'Arsenal': price None"):
+        read_odds_api(no_price)
+    no_point = odds_api_file(
+        tmp_path, [{"name": "Over", "price": 1.9}, {"name": "Under", "price": 1.9}], key="totals"
+    )
+    with pytest.raises(ValidationError, match="'Over': point None is not a number"):
+        read_odds_api(no_point)
+    with pytest.raises(ValidationError, match="an event is a str"):
+        read_odds_api(odds_api_file(tmp_path, [])).clear()  # the file is fine
+        (tmp_path / "odds.json").write_text('["e1"]')
+        read_odds_api(tmp_path / "odds.json")
+
+
+def test_odds_api_level_handicap_is_line_zero_on_both_sides(tmp_path):
+    sides = [
+        {"name": "Arsenal", "price": 1.9, "point": 0},
+        {"name": "Wolverhampton Wanderers", "price": 1.95, "point": 0},
+    ]
+    lines = read_odds_api(odds_api_file(tmp_path, sides, key="spreads"))["line"].to_list()
+    assert lines == [0.0, 0.0]
+    assert [math.copysign(1, line) for line in lines] == [1, 1]  # no -0.0 line of its own
 
 
 def test_odds_api_unchanged_prices_in_consecutive_snapshots_keep_their_time():
@@ -215,3 +303,72 @@ def test_odds_api_broken_files_say_what_is_wrong(tmp_path):
     bad.write_text("[1, 2\n{]")
     with pytest.raises(ValidationError, match="line 1 is not JSON"):
         read_odds_api(bad)
+
+
+HEADER = "Div,Date,Time,HomeTeam,AwayTeam,FTHG,FTAG,FTR,B365H,B365D,B365A,PSCH,PSCD,PSCA\n"
+ARSENAL = "E0,17/08/2024,15:00,Arsenal,Wolves,2,0,H,1.25,6.5,12,1.22,7,13\n"
+
+
+def test_a_football_data_row_without_a_date_is_refused_not_dropped(tmp_path):
+    path = tmp_path / "E0.csv"
+    path.write_text(HEADER + ARSENAL + "E0,,15:00,Chelsea,Man City,0,2,A,4.5,4,1.7,4.6,4.1,1.7\n")
+    with pytest.raises(ValidationError, match=r"row 2 \(line 3\), column Date: an empty value"):
+        read_football_data(path)
+
+
+def test_a_kickoff_in_the_spring_forward_gap_is_read_as_gmt(tmp_path):
+    # UK clocks jump from 01:00 to 02:00 on 31/03/2024: 01:30 UK time does not exist.
+    path = tmp_path / "USA.csv"
+    path.write_text(
+        "Country,League,Season,Date,Time,Home,Away,HG,AG,Res,PSCH,PSCD,PSCA\n"
+        "USA,MLS,2024,31/03/2024,01:30,Inter Miami,Orlando City,1,0,H,2.1,3.6,3.3\n"
+    )
+    frame = read_football_data(path)
+    assert frame["kickoff"].unique().to_list() == [utc(2024, 3, 31, 1, 30)]
+    assert frame["match_key"].null_count() == 0
+    assert frame["captured_at"].unique().to_list() == [utc(2024, 3, 31, 1, 29)]
+
+
+def test_a_table_appended_under_its_own_header_is_read_under_that_header(tmp_path):
+    # A partial next season appended with fewer bookmakers: its third price column is
+    # Pinnacle's, not bet365's.
+    path = tmp_path / "E0.csv"
+    path.write_text(
+        HEADER
+        + ARSENAL
+        + "\n"
+        + "Div,Date,Time,HomeTeam,AwayTeam,FTHG,FTAG,FTR,PSCH,PSCD,PSCA\n"
+        + "E0,16/08/2025,20:00,Liverpool,Bournemouth,4,2,H,1.3,6,10\n"
+    )
+    frame = read_football_data(path)
+    liverpool = frame.filter(pl.col("home_team") == "Liverpool")
+    assert set(liverpool["bookmaker"]) == {"Pinnacle"}
+    assert sorted(liverpool["odds"]) == [1.3, 6.0, 10.0]
+    assert frame.filter(pl.col("home_team") == "Arsenal")["bookmaker"].n_unique() == 2
+    bad = tmp_path / "bad.csv"
+    bad.write_text(path.read_text().replace("16/08/2025", "16/08/2O25"))
+    with pytest.raises(ValidationError, match=r"row 2 \(line 5\), column Date: '16/08/2O25'"):
+        read_football_data(bad)
+
+
+def test_football_data_spacing_and_clock_seconds(tmp_path):
+    path = tmp_path / "E0.csv"
+    path.write_text(
+        " Div , Date ,Time,HomeTeam,AwayTeam,FTHG,FTAG,FTR,B365H,B365D,B365A\n"
+        "E0 , 17/08/2024 ,12:30:00, Arsenal ,Wolves ,2,0,H, 1.25 ,6.5,12\n"
+    )
+    frame = read_football_data(path)
+    assert frame.select("tournament", "home_team", "away_team").unique().rows() == [
+        ("Premier League", "Arsenal", "Wolves")
+    ]
+    assert frame["kickoff"].unique().to_list() == [utc(2024, 8, 17, 11, 30)]
+    assert sorted(frame["odds"]) == [1.25, 6.5, 12.0]
+
+
+def test_a_match_given_twice_is_read_once_and_two_versions_are_refused(tmp_path):
+    path = tmp_path / "E0.csv"
+    path.write_text(HEADER + ARSENAL + ARSENAL)
+    assert read_football_data(path).height == 6  # bet365 opening + Pinnacle closing, once
+    path.write_text(HEADER + ARSENAL + ARSENAL.replace("1.25,6.5", "1.28,6.5"))
+    with pytest.raises(ValidationError, match=r"more than once(.|\n)*row 2 \(line 3\)"):
+        read_football_data(path)
