@@ -26,6 +26,7 @@ import polars as pl
 from oddskit.arguments import aware_datetime, duration, integers, texts, window
 from oddskit.connection import Database
 from oddskit.queries_archive import archive_files, archived_board
+from oddskit.queries_current import current_sql
 from oddskit.query_builder import (
     UTC_DATETIME,
     Query,
@@ -148,8 +149,8 @@ def _board_sql(
 
 
 def _latest_sql(
-    *,
     as_of: datetime,
+    *,
     since: datetime | None = None,
     event_ids: list[int] | None = None,
     bookmakers: list[str] | None = None,
@@ -199,6 +200,12 @@ def fetch_latest_odds(
     ``as_of`` — never a later one — and its prices. An outcome missing from that
     snapshot (suspended) is missing here too: older prices are not carried forward.
 
+    Left out, ``as_of`` is now, and the board is read from ``current_odds`` (each
+    pair's newest snapshot, kept by the loader; :mod:`oddskit.queries_current`): the
+    same rows as ``as_of=datetime.now(UTC)``, in about the time it takes to send
+    them, however much history is stored. Archived days within ``lookback`` are read
+    and merged either way (a short ``lookback`` keeps the board off the archive).
+
     Parameters
     ----------
     db
@@ -240,17 +247,14 @@ def fetch_latest_odds(
         texts(markets, "markets"),
     )
     what = "Fetching the latest odds"
+    # Now: the live side from current_odds (the same rows, without probing the history).
+    live_sql = _latest_sql if as_of is not None else current_sql
     files = archive_files(db, since, moment + timedelta(microseconds=1))
     if not files:
-        query = _latest_sql(
-            as_of=moment, since=since, event_ids=ids, bookmakers=names, markets=market_list
-        )
+        query = live_sql(moment, since=since, event_ids=ids, bookmakers=names, markets=market_list)
         return run_query(db, query, BOARD_SCHEMA, what)
     live = run_query(
-        db,
-        _latest_sql(as_of=moment, since=since, event_ids=ids, bookmakers=names),
-        BOARD_SCHEMA,
-        what,
+        db, live_sql(moment, since=since, event_ids=ids, bookmakers=names), BOARD_SCHEMA, what
     )
     pairs = run_query(db, _pairs_sql(event_ids=ids, bookmakers=names), PAIRS_SCHEMA, what)
     return archived_board(

@@ -1,0 +1,111 @@
+r"""The board now, from ``current_odds``: each event × bookmaker's newest live snapshot.
+
+``current_odds`` (migration 0009) holds the prices of each (event, bookmaker) pair's
+newest snapshot in the live tables. The loader replaces a pair's rows in the load's
+own transaction when it writes a newer snapshot (:func:`oddskit.load_sql.advance_current`;
+an older file loaded later changes nothing), retention deletes the rows of the price
+partitions it drops, and relinking a listing moves its rows. So the board "now" is
+one scan of a table of one row per pair × price, whatever the history stored, instead
+of an index probe per pair into every daily partition.
+
+:func:`oddskit.queries.fetch_latest_odds` reads it when ``as_of`` is left out (now):
+:func:`current_sql` gives, row for row, what the as-of query gives at that instant:
+
+* a pair whose stored newest snapshot is not after ``now`` shows it (when it is
+  within ``lookback``);
+* a pair whose newest snapshot was captured after ``now`` (the loader accepts
+  snapshots up to a day ahead) gets the as-of probe for that pair alone: its newest
+  snapshot at or before ``now``;
+* days in the Parquet archive are merged by the caller as before: this table
+  describes the live tables only (a pair whose snapshots were all archived and
+  dropped is not in it).
+
+Example:
+    >>> from datetime import UTC, datetime
+    >>> from oddskit.queries_board import BOARD_SCHEMA, fetch_latest_odds
+    >>> from oddskit.query_builder import run_query
+    >>> now = datetime.now(UTC)
+    >>> current = run_query(db, current_sql(now, bookmakers=["Pinnacle"]), BOARD_SCHEMA, "")
+    >>> as_of = fetch_latest_odds(db, as_of=now, bookmakers="Pinnacle")
+    >>> current.equals(as_of), current.height > 0
+    (True, True)
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from oddskit.query_builder import Query, any_of, bookmaker_ids
+
+__all__ = ["current_sql"]
+
+
+def current_sql(
+    now: datetime,
+    *,
+    since: datetime | None = None,
+    event_ids: list[int] | None = None,
+    bookmakers: list[str] | None = None,
+    markets: list[str] | None = None,
+) -> Query:
+    """The board at ``now`` (snapshots captured in ``[since, now]``) from ``current_odds``.
+
+    Columns and order of :data:`oddskit.queries_board.BOARD_SCHEMA`; the same rows as
+    the live as-of query at ``now`` with the same filters (see the module's notes).
+
+    Example:
+        >>> from datetime import UTC, datetime
+        >>> print(current_sql(datetime.now(UTC), markets=["1x2"]).sql)  # doctest: +ELLIPSIS
+        WITH ahead AS (...
+    """
+    q = Query()
+    now_sql = q.bind(now, "timestamptz")
+    since_sql = q.bind(since, "timestamptz") if since is not None else None
+
+    def pair_filters(alias: str) -> None:
+        any_of(q, f"{alias}.event_id", event_ids, "bigint[]")
+        bookmaker_ids(q, f"{alias}.bookmaker_id", bookmakers)
+
+    def window(column: str) -> None:
+        q.add(f"  AND {column} <= {now_sql}")
+        if since_sql is not None:
+            q.add(f"  AND {column} >= {since_sql}")
+
+    # Pairs whose newest snapshot is after `now` (rare: the index on captured_at finds none).
+    q.add("WITH ahead AS (", "  SELECT DISTINCT c.event_id, c.bookmaker_id FROM current_odds c")
+    q.add(f"  WHERE c.captured_at > {now_sql}")
+    pair_filters("c")
+    q.add("), board AS (")
+    q.add(
+        "  SELECT c.event_id, c.bookmaker_id, c.captured_at, c.market, c.line, c.outcome, c.odds",
+        "  FROM current_odds c WHERE true",
+    )
+    pair_filters("c")
+    window("c.captured_at")
+    any_of(q, "c.market", markets, "text[]")
+    q.add(
+        "  UNION ALL",
+        "  SELECT a.event_id, a.bookmaker_id, s.captured_at, m.market, m.line, m.outcome, m.odds",
+        "  FROM ahead a CROSS JOIN LATERAL (",
+        "    SELECT o.id, o.captured_at FROM odds_snapshots o",
+        "    WHERE o.event_id = a.event_id AND o.bookmaker_id = a.bookmaker_id",
+    )
+    window("o.captured_at")
+    q.add(
+        "    ORDER BY o.captured_at DESC LIMIT 1",
+        "  ) s",
+        "  JOIN market_odds m ON m.snapshot_id = s.id AND m.captured_at = s.captured_at",
+    )
+    window("m.captured_at")
+    any_of(q, "m.market", markets, "text[]")
+    q.add(
+        ")",
+        "SELECT CAST(x.event_id AS bigint) AS event_id, b.name AS bookmaker, ev.kickoff,",
+        "       x.captured_at, x.market, x.line, x.outcome, x.odds",
+        "FROM board x",
+        "JOIN events ev ON ev.id = x.event_id",
+        "JOIN bookmakers b ON b.id = x.bookmaker_id",
+        'ORDER BY x.event_id, b.name COLLATE "C", x.market COLLATE "C", x.line, '
+        'x.outcome COLLATE "C"',
+    )
+    return q
