@@ -174,8 +174,8 @@ _ADVANCE_CURRENT = (
     "AND c.bookmaker_id = n.bookmaker_id AND c.captured_at < n.captured_at",
 )
 _INSERT_CURRENT = (
-    "WITH written AS (INSERT INTO current_odds (event_id, bookmaker_id, snapshot_id, captured_at, market, "
-    "line, outcome, odds) "
+    "WITH written AS (INSERT INTO current_odds (event_id, bookmaker_id, snapshot_id, "
+    "captured_at, market, line, outcome, odds) "
     "SELECT n.event_id, n.bookmaker_id, n.snapshot_id, n.captured_at, m.market, m.line, "
     "m.outcome, m.odds FROM _current_pairs n "
     "CROSS JOIN LATERAL (SELECT m.market, m.line, m.outcome, m.odds FROM market_odds m "

@@ -593,8 +593,8 @@ def _drop(conn: sa.Connection, name: str) -> None:
     )
     if prices is not None:
         conn.execute(
-            sa.text("DELETE FROM current_odds WHERE captured_at >= :lower AND captured_at < :upper"),
-            {"lower": prices[0], "upper": prices[1]},
+            sa.text("DELETE FROM current_odds WHERE captured_at >= :low AND captured_at < :high"),
+            {"low": prices[0], "high": prices[1]},
         )
 
 
