@@ -26,7 +26,7 @@ import polars as pl
 from oddskit.arguments import aware_datetime, duration, integers, texts, window
 from oddskit.connection import Database
 from oddskit.queries_archive import archive_files, archived_board
-from oddskit.queries_current import current_sql
+from oddskit.queries_current import current_board
 from oddskit.query_builder import (
     UTC_DATETIME,
     Query,
@@ -247,15 +247,25 @@ def fetch_latest_odds(
         texts(markets, "markets"),
     )
     what = "Fetching the latest odds"
-    # Now: the live side from current_odds (the same rows, without probing the history).
-    live_sql = _latest_sql if as_of is not None else current_sql
+
+    def fetch_live(markets: list[str] | None) -> pl.DataFrame:
+        if as_of is None:  # now: from current_odds, the same rows without probing history
+            return current_board(
+                db,
+                moment,
+                BOARD_SCHEMA,
+                since=since,
+                event_ids=ids,
+                bookmakers=names,
+                markets=markets,
+            )
+        query = _latest_sql(moment, since=since, event_ids=ids, bookmakers=names, markets=markets)
+        return run_query(db, query, BOARD_SCHEMA, what)
+
     files = archive_files(db, since, moment + timedelta(microseconds=1))
     if not files:
-        query = live_sql(moment, since=since, event_ids=ids, bookmakers=names, markets=market_list)
-        return run_query(db, query, BOARD_SCHEMA, what)
-    live = run_query(
-        db, live_sql(moment, since=since, event_ids=ids, bookmakers=names), BOARD_SCHEMA, what
-    )
+        return fetch_live(market_list)
+    live = fetch_live(None)
     pairs = run_query(db, _pairs_sql(event_ids=ids, bookmakers=names), PAIRS_SCHEMA, what)
     return archived_board(
         files, live, pairs, newest=True, markets=market_list, since=since, until=moment

@@ -35,9 +35,45 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from oddskit.query_builder import Query, any_of, bookmaker_ids
+import polars as pl
 
-__all__ = ["current_sql"]
+from oddskit.connection import Database
+from oddskit.query_builder import Query, any_of, bookmaker_ids, run_query
+
+__all__ = ["current_board", "current_sql"]
+
+
+def current_board(
+    db: Database,
+    now: datetime,
+    schema: pl.Schema,
+    *,
+    since: datetime | None = None,
+    event_ids: list[int] | None = None,
+    bookmakers: list[str] | None = None,
+    markets: list[str] | None = None,
+) -> pl.DataFrame:
+    """The board at ``now`` from ``current_odds`` (columns ``schema``): :func:`current_sql`,
+    with the as-of probe for the pairs whose newest snapshot is after ``now`` only when
+    there are any.
+
+    Example:
+        >>> from datetime import UTC, datetime
+        >>> from oddskit.queries_board import BOARD_SCHEMA
+        >>> board = current_board(db, datetime.now(UTC), BOARD_SCHEMA, markets=["btts"])
+        >>> sorted(board["outcome"].unique())
+        ['no', 'yes']
+    """
+    what = "Fetching the current board"
+    probe = Query()  # is a stored snapshot after `now`? (an index probe)
+    moment = probe.bind(now, "timestamptz")
+    sql = f"SELECT EXISTS (SELECT FROM current_odds WHERE captured_at > {moment}) AS ahead"  # noqa: S608
+    probe.add(sql)
+    ahead = run_query(db, probe, pl.Schema({"ahead": pl.Boolean}), what)["ahead"][0]
+    query = current_sql(
+        now, since=since, event_ids=event_ids, bookmakers=bookmakers, markets=markets, ahead=ahead
+    )
+    return run_query(db, query, schema, what)
 
 
 def current_sql(
@@ -47,16 +83,21 @@ def current_sql(
     event_ids: list[int] | None = None,
     bookmakers: list[str] | None = None,
     markets: list[str] | None = None,
+    ahead: bool = False,
 ) -> Query:
     """The board at ``now`` (snapshots captured in ``[since, now]``) from ``current_odds``.
 
-    Columns and order of :data:`oddskit.queries_board.BOARD_SCHEMA`; the same rows as
-    the live as-of query at ``now`` with the same filters (see the module's notes).
+    Columns and order of :data:`oddskit.queries_board.BOARD_SCHEMA`. With ``ahead``,
+    the same rows as the live as-of query at ``now`` with the same filters; without
+    it, the same as long as no stored snapshot is after ``now`` (:func:`current_board`
+    checks), and the plan touches no partitioned table.
 
     Example:
         >>> from datetime import UTC, datetime
         >>> print(current_sql(datetime.now(UTC), markets=["1x2"]).sql)  # doctest: +ELLIPSIS
-        WITH ahead AS (...
+        WITH board AS (...
+        >>> "odds_snapshots" in current_sql(datetime.now(UTC), ahead=True).sql
+        True
     """
     q = Query()
     now_sql = q.bind(now, "timestamptz")
@@ -71,11 +112,7 @@ def current_sql(
         if since_sql is not None:
             q.add(f"  AND {column} >= {since_sql}")
 
-    # Pairs whose newest snapshot is after `now` (rare: the index on captured_at finds none).
-    q.add("WITH ahead AS (", "  SELECT DISTINCT c.event_id, c.bookmaker_id FROM current_odds c")
-    q.add(f"  WHERE c.captured_at > {now_sql}")
-    pair_filters("c")
-    q.add("), board AS (")
+    q.add("WITH board AS (")
     q.add(
         "  SELECT c.event_id, c.bookmaker_id, c.captured_at, c.market, c.line, c.outcome, c.odds",
         "  FROM current_odds c WHERE true",
@@ -83,21 +120,29 @@ def current_sql(
     pair_filters("c")
     window("c.captured_at")
     any_of(q, "c.market", markets, "text[]")
-    q.add(
-        "  UNION ALL",
-        "  SELECT a.event_id, a.bookmaker_id, s.captured_at, m.market, m.line, m.outcome, m.odds",
-        "  FROM ahead a CROSS JOIN LATERAL (",
-        "    SELECT o.id, o.captured_at FROM odds_snapshots o",
-        "    WHERE o.event_id = a.event_id AND o.bookmaker_id = a.bookmaker_id",
-    )
-    window("o.captured_at")
-    q.add(
-        "    ORDER BY o.captured_at DESC LIMIT 1",
-        "  ) s",
-        "  JOIN market_odds m ON m.snapshot_id = s.id AND m.captured_at = s.captured_at",
-    )
-    window("m.captured_at")
-    any_of(q, "m.market", markets, "text[]")
+    if ahead:  # pairs whose newest snapshot is after `now`: the as-of probe for them
+        q.add(
+            "  UNION ALL",
+            "  SELECT a.event_id, a.bookmaker_id, s.captured_at, m.market, m.line, m.outcome,",
+            "         m.odds",
+            "  FROM (SELECT DISTINCT c.event_id, c.bookmaker_id FROM current_odds c",
+            f"        WHERE c.captured_at > {now_sql}",
+        )
+        pair_filters("c")
+        q.add(
+            "  ) a CROSS JOIN LATERAL (",
+            "    SELECT o.id, o.captured_at FROM odds_snapshots o",
+            "    WHERE o.event_id = a.event_id AND o.bookmaker_id = a.bookmaker_id",
+        )
+        window("o.captured_at")
+        q.add(
+            "    ORDER BY o.captured_at DESC LIMIT 1",
+            "  ) s",
+            "  JOIN market_odds m ON m.snapshot_id = s.id AND m.captured_at = s.captured_at",
+            "  WHERE true",
+        )
+        window("m.captured_at")
+        any_of(q, "m.market", markets, "text[]")
     q.add(
         ")",
         "SELECT CAST(x.event_id AS bigint) AS event_id, b.name AS bookmaker, ev.kickoff,",
