@@ -97,7 +97,7 @@ def timed_load(url: str, path: Path, *, current: bool = True) -> dict[str, Any]:
     try:
         began = time.perf_counter()
         with Database(url) as db:
-            report = load(path, db=db, progress=False)
+            report = load(path, db=db, progress=False, on_error="skip")
         seconds = time.perf_counter() - began
     finally:
         LoadWriter.finish = finish  # type: ignore[method-assign]
