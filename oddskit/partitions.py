@@ -568,33 +568,13 @@ def _retire(
     return retire_days(db, expired, policy.archive, in_batches=in_batches, drop=_drop)
 
 
-# current_odds (migration 0009) mirrors the live tables: the rows of a price partition
-# go with it, in the same transaction. Its range is read first, the rows deleted after
-# the DROP has waited for any loader (a loader updates current_odds last: deleting
-# first could deadlock with it).
-_PRICE_PARTITION_RANGE = (
-    "SELECT CAST(b[1] AS timestamptz), CAST(b[2] AS timestamptz) FROM ("
-    "  SELECT regexp_match(pg_get_expr(k.relpartbound, k.oid), "
-    "    'FROM \\(''([^'']+)''\\) TO \\(''([^'']+)''\\)') AS b "
-    "  FROM pg_class k JOIN pg_inherits i ON i.inhrelid = k.oid "
-    "  WHERE k.oid = to_regclass(:name) AND i.inhparent = to_regclass(:parent)"
-    ") p WHERE b IS NOT NULL"
-)
-
-
 def _drop(conn: sa.Connection, name: str) -> None:
-    schema = current_schema(conn)
-    prices = conn.execute(
-        sa.text(_PRICE_PARTITION_RANGE),
-        {"name": f"{schema}.{name}", "parent": f"{schema}.market_odds"},
-    ).first()
-    _ddl(
-        conn, sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(current_schema(conn), name))
-    )
-    if prices is not None:
-        conn.execute(
-            sa.text("DELETE FROM current_odds WHERE captured_at >= :low AND captured_at < :high"),
-            {"low": prices[0], "high": prices[1]},
+    from oddskit.queries_current import dropping_prices  # current_odds follows them
+
+    with dropping_prices(conn, name):
+        _ddl(
+            conn,
+            sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(current_schema(conn), name)),
         )
 
 

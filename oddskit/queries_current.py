@@ -33,14 +33,28 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
 import polars as pl
+import sqlalchemy as sa
 
+from oddskit.backends import current_schema
 from oddskit.connection import Database
 from oddskit.query_builder import Query, any_of, bookmaker_ids, run_query
 
-__all__ = ["current_board", "current_sql"]
+__all__ = ["current_board", "current_sql", "dropping_prices"]
+
+# The range of a price partition (none for another table's), from the catalog.
+_PRICE_PARTITION_RANGE = (
+    "SELECT CAST(b[1] AS timestamptz), CAST(b[2] AS timestamptz) FROM ("
+    "  SELECT regexp_match(pg_get_expr(k.relpartbound, k.oid), "
+    "    'FROM \\(''([^'']+)''\\) TO \\(''([^'']+)''\\)') AS b "
+    "  FROM pg_class k JOIN pg_inherits i ON i.inhrelid = k.oid "
+    "  WHERE k.oid = to_regclass(:name) AND i.inhparent = to_regclass(:parent)"
+    ") p WHERE b IS NOT NULL"
+)
 
 
 def current_board(
@@ -154,3 +168,30 @@ def current_sql(
         'x.outcome COLLATE "C"',
     )
     return q
+
+
+@contextmanager
+def dropping_prices(conn: sa.Connection, name: str) -> Iterator[None]:
+    """Around the drop of partition ``name`` (in ``conn``'s transaction): when it is a
+    price partition, delete the ``current_odds`` rows of its range afterwards.
+
+    ``current_odds`` mirrors the live tables, so retention takes a day's current rows
+    with the day's prices, archived or not. The range is read before the drop and the
+    rows deleted after it, once the drop has waited for any loader (a loader updates
+    ``current_odds`` last: deleting first could deadlock with it).
+
+    Example:
+        >>> with db.engine.begin() as conn, dropping_prices(conn, "no_such_partition"):
+        ...     pass
+    """
+    schema = current_schema(conn)
+    prices = conn.execute(
+        sa.text(_PRICE_PARTITION_RANGE),
+        {"name": f"{schema}.{name}", "parent": f"{schema}.market_odds"},
+    ).first()
+    yield
+    if prices is not None:
+        conn.execute(
+            sa.text("DELETE FROM current_odds WHERE captured_at >= :low AND captured_at < :high"),
+            {"low": prices[0], "high": prices[1]},
+        )
