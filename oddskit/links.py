@@ -492,6 +492,12 @@ def _move(conn: sa.Connection, listing: sa.Row, event_id: int) -> None:
         )
     except sa.exc.SQLAlchemyError as exc:
         raise DatabaseError(f"Moving the listing's snapshots failed: {exc.orig}") from None
+    conn.execute(  # the current board (migration 0009) follows the snapshots
+        sa.text(
+            "UPDATE current_odds SET event_id = :new WHERE event_id = :old AND bookmaker_id = :book"
+        ),
+        {"new": event_id, "old": listing.event_id, "book": listing.bookmaker_id},
+    )
     conn.execute(
         sa.text("UPDATE event_bookmakers SET event_id = :new WHERE id = :id"),
         {"new": event_id, "id": listing.id},

@@ -4,8 +4,9 @@
 transaction (:mod:`oddskit.load_sql`), and is the one place where what a load changes
 is known: a batch's new snapshots with their ids (:meth:`LoadWriter.snapshots`) and a
 batch's prices once written (:meth:`LoadWriter.prices`). Tables derived from them in
-the same transaction belong there; a writer to another target (an archive) would
-offer the same two methods.
+the same transaction belong there: :meth:`LoadWriter.finish` brings ``current_odds``
+(each event × bookmaker's newest snapshot) up to date once every price is written. A
+writer to another target (an archive) would offer the same methods.
 
 :class:`PriceSpool` parks checked prices on disk between checking and writing
 (``on_error="skip"``): an Arrow IPC stream in a temporary folder, read back
@@ -32,6 +33,7 @@ import pyarrow as pa
 
 from oddskit.errors import ValidationError
 from oddskit.load_sql import (
+    advance_current,
     conflict_errors,
     copy_prices,
     is_unique_violation,
@@ -130,6 +132,11 @@ class LoadWriter:
                 "repeated rows, or load with a larger batch_rows so that they meet in one "
                 f"batch. ({' '.join(str(exc).split())[:300]})"
             ) from None
+
+    def finish(self) -> None:
+        """Update the tables derived from what this load wrote, after its last prices:
+        ``current_odds`` (:func:`~oddskit.load_sql.advance_current`)."""
+        advance_current(self.cursor, self.created)
 
 
 class PriceSpool:

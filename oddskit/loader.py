@@ -279,6 +279,8 @@ def _load_raising(
         if writer.created.height:
             analyze_snapshots(cursor)
         tally.lap("check and write")
+        writer.finish()
+        tally.lap("current odds")
         return _commit(db, conn, cursor, run, tally, job.source.name, rejects=None)
 
 
@@ -346,6 +348,8 @@ def _load_skipping(
             if writer.created.height:
                 analyze_snapshots(cursor)
             tally.lap("write prices")
+            writer.finish()
+            tally.lap("current odds")
             if left_out.len():
                 reject_events(job, rejects, left_out)
                 tally.rows_rejected += left_out.len()

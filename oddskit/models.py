@@ -12,7 +12,9 @@ Facts (RANGE-partitioned by ``captured_at``, one partition per UTC day)::
 Lineage: ``scrape_runs`` records every scrape and every bulk load (kind ``'load'``),
 ``scrape_errors`` the rows they rejected. ``partition_policies`` holds the premake,
 retention and archive settings that partition maintenance applies; ``archives`` lists
-the days kept as Parquet files after they left the live tables.
+the days kept as Parquet files after they left the live tables. ``current_odds``
+(derived) holds each event × bookmaker's newest live snapshot with its prices: the
+board "now", kept by the loader in the load's transaction.
 
 Only the partitioned *parents* are modelled; their daily children are created by
 partition maintenance (:mod:`oddskit.partitions`) and are invisible to Alembic.
@@ -397,3 +399,36 @@ class Archive(Base):
     live_rows: Mapped[int] = mapped_column(BigInteger, server_default="0")
     live_checksum: Mapped[str | None] = mapped_column(Text)
     archived_at: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now())
+
+
+class CurrentOdds(Base):
+    """The prices of each event × bookmaker's newest snapshot in the live tables
+    (migration 0009): the current board, kept by the loader in the load's transaction
+    (:mod:`oddskit.load_sql`), trimmed by retention (:mod:`oddskit.partitions`) and read
+    by :mod:`oddskit.queries_current`. No foreign keys, as on the partitioned tables."""
+
+    __tablename__ = "current_odds"
+    __table_args__ = (
+        Index(
+            "uq_current_odds_event_id_bookmaker_id_market_line_outcome",
+            "event_id",
+            "bookmaker_id",
+            "market",
+            "line",
+            "outcome",
+            unique=True,
+            postgresql_nulls_not_distinct=True,
+        ),
+    )
+
+    event_id: Mapped[int] = mapped_column(Integer)
+    bookmaker_id: Mapped[int] = mapped_column(SmallInteger)
+    snapshot_id: Mapped[int] = mapped_column(BigInteger)
+    captured_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    market: Mapped[str] = mapped_column(Text)
+    line: Mapped[float | None] = mapped_column(Double)
+    outcome: Mapped[str] = mapped_column(Text)
+    odds: Mapped[float] = mapped_column(Double)
+
+    # No primary key (``line`` is nullable): the unique index above is the natural key.
+    __mapper_args__ = {"primary_key": [event_id, bookmaker_id, market, line, outcome]}  # noqa: RUF012

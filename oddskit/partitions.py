@@ -569,9 +569,13 @@ def _retire(
 
 
 def _drop(conn: sa.Connection, name: str) -> None:
-    _ddl(
-        conn, sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(current_schema(conn), name))
-    )
+    from oddskit.queries_current import dropping_prices  # current_odds follows them
+
+    with dropping_prices(conn, name):
+        _ddl(
+            conn,
+            sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(current_schema(conn), name)),
+        )
 
 
 def _prepare_partman(conn: sa.Connection, policy: Policy) -> dict[str, int]:

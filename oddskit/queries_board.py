@@ -31,6 +31,7 @@ from oddskit.arguments import aware_datetime, duration, integers, texts, window
 from oddskit.connection import Database
 from oddskit.queries_archive import archive_files, archived_board
 from oddskit.queries_bounds import capture_bounds, selects_pairs
+from oddskit.queries_current import current_board
 from oddskit.query_builder import (
     UTC_DATETIME,
     Query,
@@ -159,8 +160,8 @@ def _board_sql(
 
 
 def _latest_sql(
-    *,
     as_of: datetime,
+    *,
     since: datetime | None = None,
     event_ids: list[int] | None = None,
     bookmakers: list[str] | None = None,
@@ -241,6 +242,12 @@ def fetch_latest_odds(
     ``as_of`` — never a later one — and its prices. An outcome missing from that
     snapshot (suspended) is missing here too: older prices are not carried forward.
 
+    Left out, ``as_of`` is now, and the board is read from ``current_odds`` (each
+    pair's newest snapshot, kept by the loader; :mod:`oddskit.queries_current`): the
+    same rows as ``as_of=datetime.now(UTC)``, in about the time it takes to send
+    them, however much history is stored. Archived days within ``lookback`` are read
+    and merged either way (a short ``lookback`` keeps the board off the archive).
+
     Parameters
     ----------
     db
@@ -287,18 +294,25 @@ def fetch_latest_odds(
         return pl.DataFrame(schema=BOARD_SCHEMA)
     lower, upper = bounds
     assert upper is not None
+
+    def fetch_live(markets: list[str] | None) -> pl.DataFrame:
+        if as_of is None:  # now: from current_odds, the same rows without probing history
+            return current_board(
+                db,
+                moment,
+                BOARD_SCHEMA,
+                since=since,
+                event_ids=ids,
+                bookmakers=names,
+                markets=markets,
+            )
+        query = _latest_sql(upper, since=lower, event_ids=ids, bookmakers=names, markets=markets)
+        return run_query(db, query, BOARD_SCHEMA, what)
+
     files = archive_files(db, lower, upper + _US)
     if not files:
-        query = _latest_sql(
-            as_of=upper, since=lower, event_ids=ids, bookmakers=names, markets=market_list
-        )
-        return run_query(db, query, BOARD_SCHEMA, what)
-    live = run_query(
-        db,
-        _latest_sql(as_of=upper, since=lower, event_ids=ids, bookmakers=names),
-        BOARD_SCHEMA,
-        what,
-    )
+        return fetch_live(market_list)
+    live = fetch_live(None)
     pairs = run_query(db, _pairs_sql(event_ids=ids, bookmakers=names), PAIRS_SCHEMA, what)
     return archived_board(
         files, live, pairs, newest=True, markets=market_list, since=lower, until=upper

@@ -232,6 +232,6 @@ def head_revision() -> str | None:
 
     Example:
         >>> head_revision()
-        '0008'
+        '0009'
     """
     return ScriptDirectory.from_config(alembic_config()).get_current_head()

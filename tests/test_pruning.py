@@ -233,9 +233,12 @@ def test_board_plans_only_the_days_of_its_pairs(history: Database, spy: list[Que
     y_days, x_days = {utc_day(day(-10)), utc_day(day(-9))}, days(day(-100), day(-58))
     spy.clear()
 
-    latest = fetch_latest_odds(db, event_ids=[y])
+    # As of an explicit now (left out, the board is read from current_odds instead).
+    latest = fetch_latest_odds(db, event_ids=[y], as_of=datetime.now(UTC))
     assert latest["captured_at"].unique().to_list() == [day(-9, 19)]
     only_days(db, spy, y_days)
+    assert fetch_latest_odds(db, event_ids=[y]).equals(latest)
+    assert not spy, "the current board read the partitioned tables"
 
     opening = fetch_opening_odds(db, event_ids=[x, y])
     first = everything.filter(
@@ -301,7 +304,7 @@ def test_migration_fills_the_bounds_from_the_snapshots(make_migrated) -> None:
     with db.engine.connect() as conn:
         before = conn.execute(read).all()
     assert downgrade(db, revision="0007") == "0007"
-    assert migrate(db) == "0008"
+    assert migrate(db) == "0009"
     with db.engine.connect() as conn:
         assert conn.execute(read).all() == before
     assert before[0][1:] == (day(-100, 10), day(-58, 14))

@@ -24,6 +24,7 @@ TABLES = {
     "team_aliases",
     "link_decisions",
     "archives",
+    "current_odds",
 }
 
 
