@@ -19,15 +19,17 @@ import re
 import sys
 import traceback
 from collections.abc import Callable
-from typing import Any, NoReturn, TextIO, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO, TypeVar
 
 import typer
 from rich.console import Console
 from rich.text import Text
 
-from oddskit.connection import Database, connect
 from oddskit.errors import OddskitError
 from oddskit.urls import mask_secrets, resolve_url
+
+if TYPE_CHECKING:
+    from oddskit.connection import Database
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -234,6 +236,7 @@ def open_database(*, quiet_stdout: bool = False) -> Database:
     stdout holds only the data. The embedded server, when it is the one, stays up for
     ``ODDSKIT_SERVER_KEEP`` after the command (see :mod:`oddskit.embedded`).
     """
+    from oddskit.connection import connect
     from oddskit.embedded import keep_time
 
     db = connect(State.url, keep_server=keep_time())
