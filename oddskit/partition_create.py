@@ -29,10 +29,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 
-from oddskit.backends import current_schema
+from oddskit.backends import PARTITIONED_TABLES, current_schema
 from oddskit.connection import Database
 from oddskit.days import midnight, utc_day
-from oddskit.models import PARTITIONED_TABLES
 
 #: Most locks one transaction that creates partitions may hold: 1/16 of the lock table
 #: of a server with the defaults (``max_locks_per_transaction`` 64 × 100 connections),

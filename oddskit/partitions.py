@@ -57,6 +57,7 @@ from psycopg import sql
 from oddskit.arguments import require_aware  # its home now; re-exported for older imports
 from oddskit.backends import (  # detect_backend, server_versions: re-exported too
     CREATE_FUNCTION,
+    PARTITIONED_TABLES,
     BackendName,
     current_roles,
     current_schema,
@@ -71,9 +72,7 @@ from oddskit.days import partition_name as partition_name
 from oddskit.days import premake_days
 from oddskit.days import utc_day as utc_day
 from oddskit.errors import ConfigurationError, ConfirmationRequired, PartitionError
-from oddskit.models import PARTITIONED_TABLES
 from oddskit.partition_create import children, create_days, days_in
-from oddskit.runs import close_abandoned_runs
 
 #: Retention drops prices before the snapshots they belong to.
 RETENTION_ORDER: tuple[str, ...] = ("market_odds", "odds_snapshots")
@@ -455,6 +454,8 @@ def maintain(db: Database, *, now: datetime | None = None) -> MaintenanceReport:
         MaintenanceReport(backend='native', created=[...], dropped=[], default_rows={}, ...)
     """
     now = require_aware(now, "now") if now else datetime.now(UTC)
+    from oddskit.runs import close_abandoned_runs  # pyarrow and Polars: not for the CLI's start
+
     policy = get_policy(db)
     close_abandoned_runs(db)  # lineage: loads killed or cut off are marked failed
     try:

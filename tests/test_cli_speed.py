@@ -67,3 +67,10 @@ def test_help_loads_no_heavy_library(arguments: list[str]) -> None:
 
 def test_the_cli_knows_the_schemas_backends() -> None:
     assert cli.BACKENDS == schema.BACKENDS
+
+
+def test_the_light_list_of_partitioned_tables_is_the_models_one() -> None:
+    from oddskit.backends import PARTITIONED_TABLES
+    from oddskit.models import PARTITIONED_TABLES as MODELS
+
+    assert PARTITIONED_TABLES == MODELS
