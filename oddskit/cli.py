@@ -18,23 +18,29 @@ from __future__ import annotations
 import sys
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from oddskit.cli_import import import_app
 from oddskit.cli_links import aliases_app, links_app
-from oddskit.cli_output import State, err, fail, friendly_errors, open_database, out, warning
+from oddskit.cli_output import (
+    State,
+    err,
+    fail,
+    friendly_errors,
+    notice,
+    open_database,
+    out,
+    print_maintenance,
+    warning,
+)
 from oddskit.cli_server import server_app
 from oddskit.cli_tables import Column, check_format, print_table
 from oddskit.errors import ConfigurationError, OddskitError
 
-if TYPE_CHECKING:
-    from oddskit.partitions import MaintenanceReport
-
-# Only typer, rich and oddskit's own light modules are imported here: `oddskit --help`
-# must answer at once. SQLAlchemy, psycopg, Alembic, Polars and pyarrow are imported by
-# the commands that use them (tests/test_cli_speed.py keeps it so).
+# `oddskit --help` must answer at once: SQLAlchemy, psycopg, Alembic, Polars and pyarrow
+# are imported by the commands that use them (tests/test_cli_speed.py keeps it so).
 
 #: The partition backends of `oddskit migrate --backend` (oddskit.schema.BACKENDS,
 #: which imports SQLAlchemy and Alembic; tests/test_cli_speed.py keeps them equal).
@@ -170,6 +176,12 @@ def migrate_command(
     ] = "auto",
 ) -> None:
     """Create or upgrade the oddskit schema, then run partition maintenance."""
+    # What migrating and maintenance import is loaded before connecting, so that the
+    # server's keep-up time (counted from the connection) covers only the work.
+    import alembic.command  # noqa: F401
+
+    import oddskit.models
+    import oddskit.runs  # noqa: F401
     from oddskit.partitions import maintain, server_versions
     from oddskit.schema import head_revision, migrate
 
@@ -183,18 +195,6 @@ def migrate_command(
     out.print(f"Partition backend: {used}")
     if report.notice:
         notice(report.notice)
-
-
-def notice(message: str) -> None:
-    """Print a one-line notice on stderr (data never rendered as markup)."""
-    err.print(f"Notice: {message}", soft_wrap=True, markup=False)
-
-
-def name_list(names: list[str]) -> str:
-    """Partition names for one line: all of a few, the first and last of many."""
-    if not names:
-        return "-"
-    return ", ".join(names) if len(names) <= 6 else f"{names[0]}, …, {names[-1]}"
 
 
 @app.command("partitions")
@@ -259,25 +259,6 @@ def maintain_command(
     print_maintenance(report)
     if report.archive_error:
         fail(report.archive_error)
-
-
-def print_maintenance(report: MaintenanceReport) -> None:
-    """What a maintenance run created, dropped and moved, and what it warns about."""
-    out.print(f"Backend: {report.backend}")
-    out.print(f"Created {len(report.created):,} partitions: {name_list(report.created)}")
-    dropped = f"Dropped {len(report.dropped):,} partitions: {name_list(report.dropped)}"
-    if report.dropped:
-        dropped += f" ({report.transactions:,} transactions)"
-    out.print(dropped)
-    if report.archived:
-        days = [f"{day:%Y-%m-%d}" for day in report.archived]
-        out.print(f"Archived {len(days):,} days before dropping them: {name_list(days)}")
-    for name, rows in report.moved_from_default.items():
-        out.print(f"Moved {rows:,} rows out of the default partition {name}.")
-    for name, rows in report.default_rows.items():
-        warning(f"{rows:,} rows sit in the default partition {name}.")
-    if report.notice:
-        notice(report.notice)
 
 
 @app.command("policy")

@@ -63,6 +63,7 @@ def test_help_loads_no_heavy_library(arguments: list[str]) -> None:
     )
     loaded = modules_after(code)
     assert not loaded & set(HEAVY)
+    assert "rich" not in loaded  # plain help; the consoles are made on first use
 
 
 def test_the_cli_knows_the_schemas_backends() -> None:
