@@ -307,10 +307,10 @@ def list_partitions(db: Database) -> list[Partition]:
 def ensure_partitions(db: Database, since: datetime, until: datetime) -> list[str]:
     """Make sure daily partitions exist for every day in ``[since, until)``.
 
-    Returns the names of the partitions it created. The loader calls this for the
-    time range of its data, so no row ever lands in a default partition. A role that
-    does not own the tables may create only the days the policy allows (the
-    retention window through the premake horizon).
+    Returns the names of the partitions it created (see :func:`ensure_days`, which the
+    loader calls with the days of its rows, so no row ever lands in a default
+    partition). A role that does not own the tables may create only the days the
+    policy allows (the retention window through the premake horizon).
 
     Example:
         >>> ensure_partitions(db, datetime(2026, 11, 1, tzinfo=timezone.utc),
