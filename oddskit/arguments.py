@@ -28,12 +28,11 @@ import math
 import numbers
 import operator
 import re
+import sys
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, TypeVar, get_args
-
-import polars as pl
 
 from oddskit.errors import ConfigurationError
 
@@ -290,12 +289,14 @@ def integers(value: object, name: str) -> list[int] | None:
 
     Examples
     --------
+    >>> import polars as pl
     >>> integers(pl.Series([3, 1]), "event_ids"), integers(7, "event_ids")
     ([3, 1], [7])
     """
     if value is None:
         return None
-    if isinstance(value, pl.Series):
+    polars = sys.modules.get("polars")  # not imported here: a Series means it was loaded
+    if polars is not None and isinstance(value, polars.Series):
         value = value.to_list()
     items = list(value) if isinstance(value, Iterable) and not isinstance(value, str) else [value]
     out = []

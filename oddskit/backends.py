@@ -14,9 +14,12 @@ import sqlalchemy as sa
 
 from oddskit.connection import Database
 from oddskit.errors import ConfigurationError
-from oddskit.models import PARTITIONED_TABLES
 
 BackendName = Literal["pg_partman", "native"]
+
+#: The daily-partitioned parents (oddskit.models.PARTITIONED_TABLES, which needs the
+#: SQLAlchemy ORM: the command line imports this module, not that one).
+PARTITIONED_TABLES: tuple[str, ...] = ("odds_snapshots", "market_odds")
 
 #: The function that creates daily partitions as the tables' owner (migration 0005).
 CREATE_FUNCTION = "oddskit_create_daily_partitions(date[])"

@@ -17,37 +17,40 @@ from __future__ import annotations
 
 import sys
 from datetime import date, datetime
-from importlib.metadata import version
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from oddskit.arguments import choice
 from oddskit.cli_import import import_app
 from oddskit.cli_links import aliases_app, links_app
-from oddskit.cli_output import State, err, fail, friendly_errors, open_database, out, warning
+from oddskit.cli_output import (
+    State,
+    err,
+    fail,
+    friendly_errors,
+    notice,
+    open_database,
+    out,
+    print_maintenance,
+    warning,
+)
 from oddskit.cli_server import server_app
 from oddskit.cli_tables import Column, check_format, print_table
 from oddskit.errors import ConfigurationError, OddskitError
-from oddskit.markets import HandicapLines
-from oddskit.partitions import (
-    MaintenanceReport,
-    detect_backend,
-    get_policy,
-    list_partitions,
-    maintain,
-    require_aware,
-    server_versions,
-    set_policy,
-)
-from oddskit.queries import fetch_load_runs
-from oddskit.schema import BACKENDS, current_revision, head_revision, migrate
+
+# `oddskit --help` must answer at once: SQLAlchemy, psycopg, Alembic, Polars and pyarrow
+# are imported by the commands that use them (tests/test_cli_speed.py keeps it so).
+
+#: The partition backends of `oddskit migrate --backend` (oddskit.schema.BACKENDS,
+#: which imports SQLAlchemy and Alembic; tests/test_cli_speed.py keeps them equal).
+BACKENDS: tuple[str, ...] = ("auto", "partman", "native")
 
 app = typer.Typer(
     name="oddskit",
     help="Bookmaker odds snapshots in partitioned PostgreSQL: load, query, analyse.",
     no_args_is_help=True,
+    rich_markup_mode=None,  # plain click help: rich's help renderer costs 0.1-0.3 s
     add_completion=False,
     pretty_exceptions_enable=False,
 )
@@ -59,6 +62,8 @@ app.add_typer(server_app, name="server")
 
 def parse_instant(text: str, option: str) -> datetime:
     """Parse an ISO 8601 instant that must carry a UTC offset."""
+    from oddskit.arguments import require_aware
+
     try:
         value = datetime.fromisoformat(text)
     except ValueError:
@@ -80,6 +85,8 @@ FormatOption = Annotated[
 
 def _print_version(value: bool) -> None:
     if value:
+        from importlib.metadata import version  # slow to import: only for --version
+
         out.print(f"oddskit {version('oddskit')}")
         raise typer.Exit()
 
@@ -169,6 +176,15 @@ def migrate_command(
     ] = "auto",
 ) -> None:
     """Create or upgrade the oddskit schema, then run partition maintenance."""
+    # What migrating and maintenance import is loaded before connecting, so that the
+    # server's keep-up time (counted from the connection) covers only the work.
+    import alembic.command  # noqa: F401
+
+    import oddskit.models
+    import oddskit.runs  # noqa: F401
+    from oddskit.partitions import maintain, server_versions
+    from oddskit.schema import head_revision, migrate
+
     with open_database() as db:
         at = migrate(db, revision=revision, backend=backend, notify=notice)  # type: ignore[arg-type]
         report = maintain(db)
@@ -181,22 +197,13 @@ def migrate_command(
         notice(report.notice)
 
 
-def notice(message: str) -> None:
-    """Print a one-line notice on stderr (data never rendered as markup)."""
-    err.print(f"Notice: {message}", soft_wrap=True, markup=False)
-
-
-def name_list(names: list[str]) -> str:
-    """Partition names for one line: all of a few, the first and last of many."""
-    if not names:
-        return "-"
-    return ", ".join(names) if len(names) <= 6 else f"{names[0]}, …, {names[-1]}"
-
-
 @app.command("partitions")
 @friendly_errors
 def partitions_command(fmt: FormatOption = "table") -> None:
     """Show the partition backend, the policy, and every partition with its rows."""
+    from oddskit.partitions import detect_backend, get_policy, list_partitions, server_versions
+    from oddskit.schema import current_revision
+
     fmt = check_format(fmt)
     info = out if fmt == "table" else err
     with open_database(quiet_stdout=fmt != "table") as db:
@@ -244,31 +251,14 @@ def maintain_command(
     ] = None,
 ) -> None:
     """Create partitions ahead and drop those past retention (safe to repeat)."""
+    from oddskit.partitions import maintain
+
     clock = parse_instant(now, "--now") if now else None
     with open_database() as db:
         report = maintain(db, now=clock)
     print_maintenance(report)
     if report.archive_error:
         fail(report.archive_error)
-
-
-def print_maintenance(report: MaintenanceReport) -> None:
-    """What a maintenance run created, dropped and moved, and what it warns about."""
-    out.print(f"Backend: {report.backend}")
-    out.print(f"Created {len(report.created):,} partitions: {name_list(report.created)}")
-    dropped = f"Dropped {len(report.dropped):,} partitions: {name_list(report.dropped)}"
-    if report.dropped:
-        dropped += f" ({report.transactions:,} transactions)"
-    out.print(dropped)
-    if report.archived:
-        days = [f"{day:%Y-%m-%d}" for day in report.archived]
-        out.print(f"Archived {len(days):,} days before dropping them: {name_list(days)}")
-    for name, rows in report.moved_from_default.items():
-        out.print(f"Moved {rows:,} rows out of the default partition {name}.")
-    for name, rows in report.default_rows.items():
-        warning(f"{rows:,} rows sit in the default partition {name}.")
-    if report.notice:
-        notice(report.notice)
 
 
 @app.command("policy")
@@ -304,6 +294,8 @@ def policy_command(
 
     A change is applied at once: maintenance runs right after it.
     """
+    from oddskit.partitions import get_policy, maintain, set_policy
+
     with open_database() as db:
         if retention_days is None and premake_days is None and archive is None:
             policy, report = get_policy(db), None
@@ -375,6 +367,7 @@ def archive_command(
 ) -> None:
     """List the archived days (rows, bytes), or archive days on demand (--day)."""
     from oddskit.archive import archive_day, list_archives, policy_root
+    from oddskit.partitions import get_policy
 
     fmt = check_format(fmt)
     days = [_parse_day(text) for text in day or []]
@@ -479,7 +472,9 @@ def load_command(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Load odds snapshots (oddskit's input format) from CSV or Parquet files."""
+    from oddskit.arguments import choice
     from oddskit.loading import LoadReport, load
+    from oddskit.markets import HandicapLines
     from oddskit.sources import resolve_sources
 
     resolve_sources(paths)  # a missing file or an empty folder is said before connecting
@@ -518,6 +513,7 @@ def loads_command(
     Loads whose loader is gone (killed, or cut off by a server restart) are marked
     failed first, as abandoned.
     """
+    from oddskit.queries import fetch_load_runs
     from oddskit.runs import close_abandoned_runs
 
     fmt = check_format(fmt)

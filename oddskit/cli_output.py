@@ -19,15 +19,19 @@ import re
 import sys
 import traceback
 from collections.abc import Callable
-from typing import Any, NoReturn, TextIO, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO, TypeVar
 
 import typer
-from rich.console import Console
-from rich.text import Text
 
-from oddskit.connection import Database, connect
 from oddskit.errors import OddskitError
 from oddskit.urls import mask_secrets, resolve_url
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.text import Text
+
+    from oddskit.connection import Database
+    from oddskit.partitions import MaintenanceReport
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -112,6 +116,8 @@ class _MaskedStream:
 
 
 def _console(name: str) -> Console:
+    from rich.console import Console
+
     # Data is never markup or emoji codes: a value like "[/x]" or ":x:" prints as it is.
     # Off a terminal (pipes, CI, tests) rich would wrap at 80 columns: give it room.
     stream = _MaskedStream(name)
@@ -125,11 +131,27 @@ def _console(name: str) -> Console:
     )
 
 
-out = _console("stdout")
-err = _console("stderr")
+class _LazyConsole:
+    """The console of ``stdout`` or ``stderr``, made (and rich imported) on first use:
+    `oddskit --help` never needs it."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._console: Console | None = None
+
+    def __getattr__(self, attribute: str) -> Any:
+        if self._console is None:
+            self._console = _console(self._name)
+        return getattr(self._console, attribute)
+
+
+out: Console = _LazyConsole("stdout")  # type: ignore[assignment]
+err: Console = _LazyConsole("stderr")  # type: ignore[assignment]
 
 
 def _labelled(label: str, message: str) -> Text:
+    from rich.text import Text
+
     return Text.assemble((label, "bold red"), " ", message)
 
 
@@ -234,8 +256,40 @@ def open_database(*, quiet_stdout: bool = False) -> Database:
     stdout holds only the data. The embedded server, when it is the one, stays up for
     ``ODDSKIT_SERVER_KEEP`` after the command (see :mod:`oddskit.embedded`).
     """
+    from oddskit.connection import connect
     from oddskit.embedded import keep_time
 
     db = connect(State.url, keep_server=keep_time())
     (err if quiet_stdout else out).print(f"Database: {db.description}", soft_wrap=True)
     return db
+
+
+def notice(message: str) -> None:
+    """Print a one-line notice on stderr (data never rendered as markup)."""
+    err.print(f"Notice: {message}", soft_wrap=True, markup=False)
+
+
+def name_list(names: list[str]) -> str:
+    """Partition names for one line: all of a few, the first and last of many."""
+    if not names:
+        return "-"
+    return ", ".join(names) if len(names) <= 6 else f"{names[0]}, …, {names[-1]}"
+
+
+def print_maintenance(report: MaintenanceReport) -> None:
+    """What a maintenance run created, dropped and moved, and what it warns about."""
+    out.print(f"Backend: {report.backend}")
+    out.print(f"Created {len(report.created):,} partitions: {name_list(report.created)}")
+    dropped = f"Dropped {len(report.dropped):,} partitions: {name_list(report.dropped)}"
+    if report.dropped:
+        dropped += f" ({report.transactions:,} transactions)"
+    out.print(dropped)
+    if report.archived:
+        days = [f"{day:%Y-%m-%d}" for day in report.archived]
+        out.print(f"Archived {len(days):,} days before dropping them: {name_list(days)}")
+    for name, rows in report.moved_from_default.items():
+        out.print(f"Moved {rows:,} rows out of the default partition {name}.")
+    for name, rows in report.default_rows.items():
+        warning(f"{rows:,} rows sit in the default partition {name}.")
+    if report.notice:
+        notice(report.notice)

@@ -29,9 +29,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal, get_args
 
-from rich.table import Table
-from rich.text import Text
-
 from oddskit.cli_output import out
 from oddskit.errors import ConfigurationError
 
@@ -116,6 +113,9 @@ def print_table(
         records = [{c.field: _raw(v) for c, v in zip(columns, row, strict=True)} for row in rows]
         out.file.write(json.dumps(records, indent=2, ensure_ascii=False) + "\n")
     elif sys.stdout.isatty():
+        from rich.table import Table  # only for a table on a terminal
+        from rich.text import Text
+
         table = Table()
         for c in columns:
             table.add_column(c.name, justify="right" if c.number else "left")

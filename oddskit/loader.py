@@ -52,7 +52,7 @@ Example:
 from __future__ import annotations
 
 from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -88,7 +88,7 @@ from oddskit.load_steps import (
 from oddskit.load_tally import LoadResult, LoadTally
 from oddskit.load_writer import LoadWriter, PriceSpool, price_spool
 from oddskit.markets import HandicapLines
-from oddskit.partitions import ensure_partitions, get_policy
+from oddskit.partitions import ensure_days, get_policy
 from oddskit.rejects import RejectsFile
 from oddskit.runs import RunRecord
 from oddskit.sources import (
@@ -237,12 +237,10 @@ def _load_raising(
     progress: bool,
 ) -> LoadResult:
     """Check and write each batch in turn; at the first problem roll back and only
-    check on (the partitions for the source's time span are made first: the load's
+    check on (the partitions for the days of the source's rows are made first: the load's
     transaction must not create them, it would hold the parents' locks for the whole
     load)."""
-    span = _captured_span(job, checker)
-    if span is not None:
-        tally.partitions_created = tuple(ensure_partitions(db, *span))
+    tally.partitions_created = tuple(ensure_days(db, _captured_days(job, checker)))
     tally.lap("partitions")
     with db.adbc() as conn:
         cursor = conn.cursor()
@@ -284,25 +282,20 @@ def _load_raising(
         return _commit(db, conn, cursor, run, tally, job.source.name, rejects=None)
 
 
-def _captured_span(job: LoadInput, checker: SourceChecker) -> tuple[datetime, datetime] | None:
-    """The first and last ``captured_at`` (within retention and the future tolerance)
-    of the source, reading only that column; ``None`` when it has none."""
+def _captured_days(job: LoadInput, checker: SourceChecker) -> list[date]:
+    """The UTC days the source's ``captured_at`` values fall on (within retention and the
+    future tolerance), reading only that column: the days that need a partition."""
     days = checker.retention_days
     earliest = checker.now - timedelta(days=days) if days else None
     latest = checker.now + FUTURE_TOLERANCE
-    first = last = None
+    found: set[date] = set()
     for batch in job.batches(["captured_at"]):
         times = parse_timestamps(batch.frame["captured_at"]).drop_nulls()
         times = times.filter(times <= latest)
         if earliest is not None:
             times = times.filter(times >= earliest)
-        if times.len():
-            low, high = times.min(), times.max()
-            first = low if first is None else min(first, low)
-            last = high if last is None else max(last, high)
-    if first is None or last is None:
-        return None
-    return first, last + timedelta(microseconds=1)
+        found.update(times.dt.convert_time_zone("UTC").dt.date().unique().to_list())
+    return sorted(found)
 
 
 # -- on_error="skip": check, then write ---------------------------------------------------
@@ -327,9 +320,8 @@ def _load_skipping(
         excluded = checker.conflicting_events
         kept = snapshots.join(excluded, on=EVENT_KEY, how="anti")
         if kept.height:
-            first, last = kept["captured_at"].min(), kept["captured_at"].max()
-            span = (first, last + timedelta(microseconds=1))  # type: ignore[operator]
-            tally.partitions_created = tuple(ensure_partitions(db, *span))  # type: ignore[arg-type]
+            days = kept["captured_at"].dt.convert_time_zone("UTC").dt.date().unique()
+            tally.partitions_created = tuple(ensure_days(db, days.to_list()))
         tally.lap("partitions")
         with db.adbc() as conn:
             cursor = conn.cursor()

@@ -26,12 +26,16 @@ which runs as the owner of the tables, so a loader role needs only EXECUTE on it
 creates only the days the policy allows). Dropping partitions (retention) and changing
 the policy belong to the owner; :func:`maintain` run by another role only creates.
 
-Locks: creating or dropping one day's two partitions takes about 30 locks (each
-partition, its indexes, TOAST table and catalog entries), and PostgreSQL's lock table
-has room for ``max_locks_per_transaction`` (64 by default) per connection. So partitions
-are created and dropped in short transactions of at most about :data:`LOCK_BUDGET` locks
-each, oldest days first: retention over two seasons of daily partitions is hundreds of
-small transactions, never one that runs the server out of shared memory.
+Locks: creating or dropping one day's two partitions takes about 20 locks (each
+partition, its indexes, TOAST table and catalog entries; about 30 with the first day's
+catalog locks), all held to the commit, and PostgreSQL's lock table has room for
+``max_locks_per_transaction`` (64 by default) per connection. So partitions are dropped
+in short transactions of at most about :data:`LOCK_BUDGET` locks each, oldest days
+first: retention over two seasons of daily partitions is hundreds of small
+transactions, never one that runs the server out of shared memory. Creating is batched
+more widely (:mod:`oddskit.partition_create`): many days per transaction, one call of
+the partition function each, at most ``CREATE_LOCK_BUDGET`` (400) locks; a loader
+creates only the days its rows fall on.
 
 Example:
     >>> [b.isoformat() for b in day_bounds(datetime(2026, 11, 29, 17, 5, tzinfo=UTC))]
@@ -41,7 +45,6 @@ Example:
 from __future__ import annotations
 
 import numbers
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -54,6 +57,7 @@ from psycopg import sql
 from oddskit.arguments import require_aware  # its home now; re-exported for older imports
 from oddskit.backends import (  # detect_backend, server_versions: re-exported too
     CREATE_FUNCTION,
+    PARTITIONED_TABLES,
     BackendName,
     current_roles,
     current_schema,
@@ -64,11 +68,11 @@ from oddskit.connection import Database
 from oddskit.days import (  # re-exported: their home before days.py
     day_bounds as day_bounds,
 )
-from oddskit.days import midnight, premake_days, utc_day
 from oddskit.days import partition_name as partition_name
+from oddskit.days import premake_days
+from oddskit.days import utc_day as utc_day
 from oddskit.errors import ConfigurationError, ConfirmationRequired, PartitionError
-from oddskit.models import PARTITIONED_TABLES
-from oddskit.runs import close_abandoned_runs
+from oddskit.partition_create import children, create_days, days_in
 
 #: Retention drops prices before the snapshots they belong to.
 RETENTION_ORDER: tuple[str, ...] = ("market_odds", "odds_snapshots")
@@ -267,34 +271,6 @@ def _sync_partman_config(conn: sa.Connection, policy: Policy) -> None:
     )
 
 
-_BOUND = re.compile(r"FROM \('([^']+)'\) TO \('([^']+)'\)")
-
-
-def _children(
-    conn: sa.Connection, parent: str
-) -> list[tuple[str, datetime | None, datetime | None, bool]]:
-    """Children of ``parent`` as (name, lower, upper, is_default), oldest first."""
-    rows = conn.execute(
-        sa.text(
-            "SELECT c.relname, pg_get_expr(c.relpartbound, c.oid) AS bound "
-            "FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
-            "JOIN pg_class p ON p.oid = i.inhparent "
-            "WHERE p.oid = to_regclass(:parent)"
-        ),
-        {"parent": f"{current_schema(conn)}.{parent}"},
-    ).all()
-    children = []
-    for name, bound in rows:
-        match = _BOUND.search(bound)
-        if match:
-            lower, upper = (datetime.fromisoformat(v).astimezone(UTC) for v in match.groups())
-            children.append((name, lower, upper, False))
-        else:
-            children.append((name, None, None, True))
-    children.sort(key=lambda child: (child[1] is not None, child[1] or datetime.min))
-    return children
-
-
 def _row_counts(db: Database, names: Iterable[str]) -> dict[str, int]:
     """Exact rows of each partition, each counted in its own short transaction (a
     single transaction over every partition would lock them all at once)."""
@@ -318,23 +294,23 @@ def list_partitions(db: Database) -> list[Partition]:
         ['market_odds_p2026_11_29']
     """
     with db.engine.connect() as conn:
-        children = [
-            (parent, *child) for parent in PARTITIONED_TABLES for child in _children(conn, parent)
+        found = [
+            (parent, *child) for parent in PARTITIONED_TABLES for child in children(conn, parent)
         ]
-    rows = _row_counts(db, [name for _, name, *_ in children])
+    rows = _row_counts(db, [name for _, name, *_ in found])
     return [
         Partition(parent, name, lower, upper, rows[name], is_default)
-        for parent, name, lower, upper, is_default in children
+        for parent, name, lower, upper, is_default in found
     ]
 
 
 def ensure_partitions(db: Database, since: datetime, until: datetime) -> list[str]:
     """Make sure daily partitions exist for every day in ``[since, until)``.
 
-    Returns the names of the partitions it created. The loader calls this for the
-    time range of its data, so no row ever lands in a default partition. A role that
-    does not own the tables may create only the days the policy allows (the
-    retention window through the premake horizon).
+    Returns the names of the partitions it created (see :func:`ensure_days`, which the
+    loader calls with the days of its rows, so no row ever lands in a default
+    partition). A role that does not own the tables may create only the days the
+    policy allows (the retention window through the premake horizon).
 
     Example:
         >>> ensure_partitions(db, datetime(2026, 11, 1, tzinfo=timezone.utc),
@@ -343,16 +319,28 @@ def ensure_partitions(db: Database, since: datetime, until: datetime) -> list[st
     """
     require_aware(since, "since")
     require_aware(until, "until")
-    if until <= since:
+    return ensure_days(db, days_in(since, until))
+
+
+def ensure_days(db: Database, days: Iterable[date]) -> list[str]:
+    """Make sure daily partitions exist for each of ``days`` (UTC dates), and only those.
+
+    Returns the names of the partitions it created. The loader calls this with the days
+    its rows fall on, so a file of match days creates no partitions for the days between.
+    Missing days are created many per transaction (see :mod:`oddskit.partition_create`).
+
+    Example:
+        >>> ensure_days(db, [date(2026, 11, 1), date(2026, 11, 8)])  # doctest: +SKIP
+        ['market_odds_p2026_11_01', 'market_odds_p2026_11_08', ...]
+    """
+    wanted = sorted(set(days))
+    if not wanted:
         return []
-    first, last = utc_day(since), utc_day(until - timedelta(microseconds=1))
-    days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
     try:
-        created, _ = _create_missing(db, days)
+        return _create_missing(db, wanted)[0]
     except sa.exc.SQLAlchemyError as exc:
-        what = f"Could not create partitions for {first} to {last}"
+        what = f"Could not create partitions for {wanted[0]} to {wanted[-1]}"
         raise _partition_error(db, what, exc) from None
-    return created
 
 
 def _partition_error(db: Database, what: str, exc: BaseException) -> PartitionError:
@@ -373,7 +361,7 @@ def _partition_error(db: Database, what: str, exc: BaseException) -> PartitionEr
 
 
 def _child_names(conn: sa.Connection) -> set[str]:
-    return {name for parent in PARTITIONED_TABLES for name, *_ in _children(conn, parent)}
+    return {name for parent in PARTITIONED_TABLES for name, *_ in children(conn, parent)}
 
 
 def _lock(conn: sa.Connection) -> None:
@@ -411,37 +399,11 @@ def _in_batches(
     return transactions
 
 
-def _covered_days(conn: sa.Connection, parent: str) -> set[date]:
-    """The UTC days that some non-default partition of ``parent`` holds."""
-    days = set()
-    for _, lower, upper, is_default in _children(conn, parent):
-        if is_default or lower is None or upper is None:
-            continue
-        day = utc_day(lower) if midnight(utc_day(lower)) == lower else utc_day(lower) + timedelta(1)
-        while midnight(day) < upper:
-            days.add(day)
-            day += timedelta(days=1)
-    return days
-
-
 def _create_missing(db: Database, days: list[date]) -> tuple[list[str], int]:
-    """Create the partitions that ``days`` lack (both parents); return their names and
-    the number of transactions it took."""
-    with db.engine.connect() as conn:
-        covered = [_covered_days(conn, parent) for parent in PARTITIONED_TABLES]
-    missing = [day for day in days if any(day not in held for held in covered)]
-    created: list[str] = []
-
-    def create(conn: sa.Connection, day: date) -> None:
-        created.extend(
-            conn.execute(
-                sa.text("SELECT oddskit_create_daily_partitions(CAST(:days AS date[]))"),
-                {"days": [day]},
-            ).scalars()
-        )
-
-    transactions = _in_batches(db, missing, create)
-    return sorted(created), transactions
+    """Create the partitions that ``days`` lack (both parents), in lock-budgeted batches;
+    return their names and the number of transactions it took."""
+    creation = create_days(db, days)
+    return creation.created, creation.transactions
 
 
 def _default_rows(conn: sa.Connection) -> dict[str, int]:
@@ -449,7 +411,7 @@ def _default_rows(conn: sa.Connection) -> dict[str, int]:
     schema = current_schema(conn)
     found = {}
     for parent in PARTITIONED_TABLES:
-        for name, _, _, is_default in _children(conn, parent):
+        for name, _, _, is_default in children(conn, parent):
             if is_default:
                 count = sql.SQL("SELECT count(*) FROM ONLY {}").format(sql.Identifier(schema, name))
                 rows = conn.exec_driver_sql(
@@ -471,7 +433,7 @@ def _expired(
     found = [
         (upper, RETENTION_ORDER.index(parent), parent, name)
         for parent in RETENTION_ORDER
-        for name, _, upper, is_default in _children(conn, parent)
+        for name, _, upper, is_default in children(conn, parent)
         if not is_default and upper is not None and upper < cutoff
     ]
     return [(parent, name, upper) for upper, _, parent, name in sorted(found)]
@@ -492,6 +454,8 @@ def maintain(db: Database, *, now: datetime | None = None) -> MaintenanceReport:
         MaintenanceReport(backend='native', created=[...], dropped=[], default_rows={}, ...)
     """
     now = require_aware(now, "now") if now else datetime.now(UTC)
+    from oddskit.runs import close_abandoned_runs  # pyarrow and Polars: not for the CLI's start
+
     policy = get_policy(db)
     close_abandoned_runs(db)  # lineage: loads killed or cut off are marked failed
     try:

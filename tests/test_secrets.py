@@ -243,7 +243,7 @@ def test_debug_traceback_is_masked(role: Role, form: str, monkeypatch: pytest.Mo
     def broken(db: Database, **_: object) -> None:
         raise RuntimeError(f"boom near {db.libpq_url} with {SECRET}")
 
-    monkeypatch.setattr("oddskit.cli.maintain", broken)
+    monkeypatch.setattr("oddskit.partitions.maintain", broken)
     code, output = cli(url, "maintain")
     assert code == 1
     assert_clean(output, "an unexpected error")
