@@ -302,15 +302,32 @@ def vm_hwm() -> int:
 
 
 def child(files: list[str], url: str, to: str, archive: str | None, out: Path) -> None:
-    """What ``oddskit import football-data --to <to>`` runs, file by file, timed."""
+    """What ``oddskit import football-data --to <to>`` runs (one load of every file,
+    each read when its turn comes), timed per file up to its check and link."""
     started = time.perf_counter()
     from oddskit.connection import Database
     from oddskit.football_data import iter_football_data
-    from oddskit.loading import load
+    from oddskit.loading import load_each
     from oddskit.partitions import set_policy
+    from oddskit.sources import Source
 
     imports = time.perf_counter() - started
-    per_file = []
+    per_file: list[dict[str, Any]] = []
+
+    def sources() -> Any:  # cli_import._load_each
+        for name in files:
+            t0 = time.perf_counter()
+            for frame in iter_football_data(Path(name)):
+                yield Source(name, "polars", obj=frame)
+            per_file.append(
+                {
+                    "file": Path(name).name,
+                    "path": name,
+                    "seconds": time.perf_counter() - t0,
+                    "peak_rss": vm_hwm(),
+                }
+            )
+
     with Database(url) as db:
         if archive is not None:
             set_policy(db, retention_days=None, archive=archive)
@@ -318,28 +335,18 @@ def child(files: list[str], url: str, to: str, archive: str | None, out: Path) -
             set_policy(db, retention_days=None)
         rss_start = vm_hwm()
         started = time.perf_counter()
-        for name in files:  # cli_import._load_each
-            t0 = time.perf_counter()
-            read = new = 0
-            for frame in iter_football_data(Path(name)):
-                report = load(frame, db=db, to=to, progress=False, source_name=name)
-                for result in report.results:
-                    read += result.rows_read
-                    new += result.rows_loaded
-            per_file.append(
-                {
-                    "file": Path(name).name,
-                    "seconds": time.perf_counter() - t0,
-                    "rows_read": read,
-                    "rows_new": new,
-                    "peak_rss": vm_hwm(),
-                }
-            )
+        report = load_each(db, sources(), len(files), None, to=to, progress=False)
         seconds = time.perf_counter() - started
+    for entry in per_file:
+        path = entry.pop("path")
+        mine = [r for r in report.results if r.source == path]
+        entry["rows_read"] = sum(r.rows_read for r in mine)
+        entry["rows_new"] = sum(r.rows_loaded for r in mine)
     out.write_text(
         json.dumps(
             {
                 "seconds": seconds,
+                "write_seconds": seconds - sum(f["seconds"] for f in per_file),
                 "imports_seconds": imports,
                 "rss_after_imports": rss_start,
                 "peak_rss": vm_hwm(),
