@@ -30,6 +30,7 @@ import contextlib
 import tempfile
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -194,15 +195,19 @@ def _archive_rows(
 
 
 def _finish(
-    db: Database, run: RunRecord, tally: LoadTally, source: str, rejects: RejectsFile | None
+    db: Database,
+    run: RunRecord,
+    tally: LoadTally,
+    source: str,
+    rejects: RejectsFile | None,
+    conn: Any,
 ) -> LoadResult:
-    """Publish the rejects, record the run as succeeded; the result."""
+    """Publish the rejects, record the run as succeeded on ADBC ``conn``; the result."""
     if rejects is not None and (path := rejects.publish()) is not None:
         tally.rejects_path = path
     result = tally.result(source, run.id)
     try:
-        with db.adbc() as conn:
-            cursor = conn.cursor()
+        with conn.cursor() as cursor:
             run.finish(
                 cursor,
                 rows_read=result.rows_read,
@@ -248,10 +253,12 @@ class ArchiveStage:
     loader takes them for abandoned; if the process dies, they are (their matches
     stay, their prices are not archived: loading again finishes them).
 
-    If writing fails at a day, the days before it are written, verified and recorded
-    (holding rows of any of the sources) and the later ones are not: every waiting
-    source is then reported ``failed`` with that day, and loading them again adds what
-    is missing (idempotent).
+    Days are merged :data:`WRITE_THREADS` at a time, month after month. If writing a
+    day fails, the days written by then stay written, verified and recorded (holding
+    rows of any of the sources; ``oddskit archive`` lists them), the days of later
+    months are not written, and every waiting source is reported ``failed`` (its run
+    too) with the reason: its matches and listings are committed, its prices partly
+    archived. Loading the same sources again adds what is missing (idempotent).
 
     Example:
         >>> with ArchiveStage(db) as stage:  # doctest: +SKIP
@@ -304,31 +311,45 @@ class ArchiveStage:
         new: Counter[int] = Counter()
         try:
             target = target_root(self.db, None)
-            for month in sorted(Path(self._folder.name).iterdir()):
-                parts = [pl.read_ipc(f) for f in sorted(month.iterdir())]
-                rows = pl.concat(parts).with_columns(_day=pl.col("captured_at").dt.date())
-                for (day,), group in sorted(rows.partition_by("_day", as_dict=True).items()):
-                    new.update(merge_day(self.db, target, day, group.drop("_day")))
+            with ThreadPoolExecutor(max_workers=WRITE_THREADS) as pool:
+                for month in sorted(Path(self._folder.name).iterdir()):
+                    parts = [pl.read_ipc(f) for f in sorted(month.iterdir())]
+                    rows = pl.concat(parts).with_columns(_day=pl.col("captured_at").dt.date())
+                    days = sorted(rows.partition_by("_day", as_dict=True).items())
+                    merging = [
+                        pool.submit(merge_day, self.db, target, day, group.drop("_day"))
+                        for (day,), group in days
+                    ]
+                    for future in merging:  # (the first failure stops the months after)
+                        new.update(future.result())
         except (OddskitError, *DRIVER_ERRORS) as exc:
             return self._fail(exc)
         share = (time.perf_counter() - started) / max(1, len(self._staged))
-        outcomes: list[tuple[str, LoadResult | OddskitError]] = []
-        for tag, staged in enumerate(self._staged):
-            tally = staged.tally
-            tally.rows_loaded = new[tag]
-            # (the archive keeps no snapshot ids: what was new is counted in prices)
-            tally.snapshots_new = tally.snapshot_keys_created if tally.rows_loaded else 0
-            tally.snapshot_keys_created = tally.snapshots_new
-            tally.timings["archive (shared)"] = share
-            tally.started = time.perf_counter() - staged.seconds - share
-            try:
-                result = _finish(self.db, staged.run, tally, staged.source, staged.rejects)
-            except OddskitError as exc:
-                staged.run.fail(self.db.mask(str(exc)), rows_rejected=tally.rows_rejected)
-                outcomes.append((staged.source, exc))
-                continue
-            outcomes.append((staged.source, result))
-        return outcomes
+        try:
+            with self.db.adbc() as conn:  # one connection records every run
+                return [self._finish(tag, new[tag], share, conn) for tag in range(len(self))]
+        except DRIVER_ERRORS as exc:
+            return self._fail(exc)
+
+    def _finish(
+        self, tag: int, rows_new: int, share: float, conn: Any
+    ) -> tuple[str, LoadResult | OddskitError]:
+        """Record one waiting source as succeeded, with its new rows; its result."""
+        staged = self._staged[tag]
+        tally = staged.tally
+        tally.rows_loaded = rows_new
+        # (the archive keeps no snapshot ids: what was new is counted in prices)
+        tally.snapshots_new = tally.snapshot_keys_created if rows_new else 0
+        tally.snapshot_keys_created = tally.snapshots_new
+        tally.timings["archive (shared)"] = share
+        # Its time: its own checking and linking, and its share of the archive's.
+        tally.started = time.perf_counter() - staged.seconds - share
+        try:
+            result = _finish(self.db, staged.run, tally, staged.source, staged.rejects, conn)
+        except OddskitError as exc:
+            staged.run.fail(self.db.mask(str(exc)), rows_rejected=tally.rows_rejected)
+            return staged.source, exc
+        return staged.source, result
 
     def _fail(self, exc: BaseException) -> list[tuple[str, LoadResult | OddskitError]]:
         """Every waiting source failed: say what is committed, record it, drop rejects."""
@@ -337,8 +358,8 @@ class ArchiveStage:
         for staged in self._staged:
             error = ArchiveError(
                 f"{staged.source}: its matches and listings were committed, but writing the "
-                f"archive failed ({what or self.db.error('the database failed', exc)}); days "
-                "written before the failure are listed by `oddskit archive`, the "
+                f"archive failed ({what or self.db.error('the database failed', exc)}); the "
+                "days written by then are recorded (`oddskit archive` lists them), the "
                 "others are not. Load it again (loading is idempotent) to finish."
             )
             if staged.rejects is not None:
@@ -356,6 +377,9 @@ class ArchiveStage:
             locks.close()
         self._folder.cleanup()
 
+
+#: Day files merged at a time (each waits on its fsyncs and the database in turn).
+WRITE_THREADS = 3
 
 #: The columns of a snapshot in archive rows.
 SNAPSHOT_OF_ROW = ("bookmaker", "bookmaker_event_id", "captured_at")
