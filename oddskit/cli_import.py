@@ -65,15 +65,18 @@ def _load_each(
     after every file was checked and linked."""
     from oddskit.arguments import choice
     from oddskit.errors import OddskitError
-    from oddskit.loading import LoadReport, load_each
+    from oddskit.loading import LoadReport, Unreadable, load_each
     from oddskit.sources import Source
 
     destination = choice(to, "--to", ("live", "archive"))
 
-    def sources() -> Iterator[Source]:
+    def sources() -> Iterator[Source | Unreadable]:
         for path in files:
-            for frame in read(path):
-                yield Source(str(path), "polars", obj=frame)
+            try:
+                for frame in read(path):
+                    yield Source(str(path), "polars", obj=frame)
+            except OddskitError as exc:  # refused like a file with bad rows; go on
+                yield Unreadable(str(path), exc)
 
     show = sys.stderr.isatty() and not quiet
     with open_database() as db:

@@ -265,9 +265,18 @@ def load(
             db.close()
 
 
+@dataclass(frozen=True)
+class Unreadable:
+    """A source :func:`load_each` is given that could not be read (e.g. a file that
+    could not be converted to the input format): reported refused with ``error``."""
+
+    name: str
+    error: OddskitError
+
+
 def load_each(
     db: Database,
-    sources: Iterable[Source],
+    sources: Iterable[Source | Unreadable],
     count: int,
     rejects_path: str | Path | None,
     **options: Any,
@@ -275,7 +284,8 @@ def load_each(
     """Load ``count`` sources, each in its own transaction; what became of each.
 
     What :func:`load` does once its inputs are resolved; ``sources`` may be read
-    lazily (e.g. a generator reading one file at a time), and ``options`` are
+    lazily (e.g. a generator reading one file at a time, giving an
+    :class:`Unreadable` for a file it could not read), and ``options`` are
     :func:`~oddskit.loader.load_source`'s. With ``to="archive"`` each source is
     checked and linked in turn, and their prices are merged into the archive at the
     end, each day file once (:class:`~oddskit.load_archive.ArchiveStage`); each
@@ -299,6 +309,11 @@ def load_each(
             if errors and not _goes_on_after(errors[-1]):
                 outcomes.append(SourceOutcome(source.name, "not tried"))
                 continue
+            if isinstance(source, Unreadable):
+                detail = str(source.error).splitlines()[0].removeprefix(source.name).lstrip(": ")
+                outcomes.append(SourceOutcome(source.name, "refused", detail))
+                errors.append(source.error)
+                continue
             target = rejects_target(source, rejects_path, count)
             skip = options.get("on_error") == "skip"
             try:
@@ -319,13 +334,15 @@ def load_each(
             results[len(outcomes)] = result
             outcomes.append(SourceOutcome(source.name, "committed"))
         if stage is not None and len(stage):
+            failed: list[OddskitError] = []
             for index, (name, outcome) in zip(staged, stage.write(), strict=True):
                 if isinstance(outcome, LoadResult):
                     results[index] = outcome
                     continue
                 detail = str(outcome).splitlines()[0].removeprefix(name).lstrip(": ")
                 outcomes[index] = SourceOutcome(name, "failed", detail)
-                errors.append(outcome)
+                failed.append(outcome)
+            errors += failed[:1]  # (the others say the same of their source: see outcomes)
     report = LoadReport(tuple(results[i] for i in sorted(results)), tuple(outcomes))
     if errors:
         if count == 1:
