@@ -292,9 +292,11 @@ def load_each(
     source's result is known only then.
 
     Example:
-        >>> from oddskit.sources import Source
-        >>> frame = Source("day", "polars", obj=pl.DataFrame({"odds": [2.0]}))
-        >>> load_each(db, [frame], 1, None, to="archive")  # doctest: +SKIP
+        >>> unread = Unreadable("E0.csv", ValidationError("E0.csv: row 3 cannot be read"))
+        >>> load_each(db, [unread], 1, None, to="archive")
+        Traceback (most recent call last):
+        ...
+        oddskit.errors.ValidationError: E0.csv: row 3 cannot be read
     """
     close_abandoned_runs(db)
     maintain(db)
