@@ -119,18 +119,16 @@ class RunRecord:
         instead of a new one (several waiting loads on one connection); its owner
         releases the locks, :meth:`close` leaves it alone.
         """
-        if lock_on is not None:
+        if lock_on is not None:  # one statement: the row is seen only with its lock held
             run_id = lock_on.execute(
                 sa.text(
-                    "INSERT INTO scrape_runs (kind, source, file_hash, status) "
-                    "VALUES ('load', :source, :hash, 'running') RETURNING id"
+                    "WITH run AS (INSERT INTO scrape_runs (kind, source, file_hash, status) "
+                    "VALUES ('load', :source, :hash, 'running') RETURNING id) "
+                    "SELECT id FROM run "
+                    "WHERE pg_advisory_lock(:class, CAST(id % 2147483647 AS integer)) IS NOT NULL"
                 ),
-                {"source": source, "hash": file_hash},
+                {"source": source, "hash": file_hash, "class": RUN_LOCK_CLASS},
             ).scalar_one()
-            lock_on.execute(
-                sa.text("SELECT pg_advisory_lock(:class, :key)"),
-                {"class": RUN_LOCK_CLASS, "key": run_lock_key(run_id)},
-            )
             return cls(db, run_id, lock_on, owned=False)
         conn = db.engine.connect()
         try:

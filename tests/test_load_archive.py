@@ -187,3 +187,30 @@ def test_a_failed_archive_write_fails_every_waiting_source_and_a_reload_finishes
     assert [r.rows_read for r in again.results] == rows
     assert sum(r.rows_loaded for r in again.results) == sum(rows) - before["rows"][0]
     assert scan_archive(db).collect().height == sum(rows)
+
+
+def test_runs_waiting_for_the_archive_write_are_not_taken_for_abandoned(
+    db: Database, history: pl.DataFrame, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from oddskit.load_archive import ArchiveStage
+    from oddskit.runs import close_abandoned_runs
+
+    real = ArchiveStage.write
+    seen: list[list[str]] = []
+
+    def write(stage: ArchiveStage):  # type: ignore[no-untyped-def]
+        other = Database(db.url)  # another loader's session
+        try:
+            assert close_abandoned_runs(other) == []
+            seen.append(fetch_load_runs(other)["status"].to_list())
+        finally:
+            other.close()
+        return real(stage)
+
+    monkeypatch.setattr(ArchiveStage, "write", write)
+    paths = [tmp_path / "a.parquet", tmp_path / "b.parquet"]
+    history.head(300).write_parquet(paths[0])
+    history.tail(300).write_parquet(paths[1])
+    load(paths, db=db, progress=False, to="archive")
+    assert seen == [["running", "running"]]
+    assert fetch_load_runs(db)["status"].to_list() == ["succeeded", "succeeded"]
