@@ -54,7 +54,6 @@ from oddskit.archive_files import (
     ArchiveError,
     ArchiveRoot,
     WrittenFile,
-    checksum_of_groups,
     conform,
     default_root,
     price_checksum,
@@ -63,6 +62,7 @@ from oddskit.archive_files import (
     stop_after,
     write_day_file,
 )
+from oddskit.archive_live import read_live_day
 from oddskit.connection import Database
 from oddskit.days import midnight, utc_day
 from oddskit.errors import ConfigurationError, OddskitError
@@ -82,51 +82,6 @@ log = logging.getLogger(__name__)
 
 #: First key of the per-day advisory lock (``pg_advisory_lock(key, day ordinal)``).
 ARCHIVE_LOCK_KEY = 0x0DD5_A2C
-
-#: The day's snapshots (between $1 and $2) with their event-level columns: joined to
-#: their ~30 prices each in Polars, so these columns cross the wire once per snapshot.
-SNAPSHOTS_SQL = """
-SELECT s.id AS snapshot_id, s.captured_at, CAST(s.event_id AS bigint) AS event_id,
-       e.sportradar_id, sp.name AS sport, t.country, t.name AS tournament, e.home_team,
-       e.away_team, e.kickoff, b.name AS bookmaker,
-       (SELECT min(eb.bookmaker_event_id) FROM event_bookmakers eb
-        WHERE eb.event_id = s.event_id AND eb.bookmaker_id = s.bookmaker_id) AS bookmaker_event_id
-FROM odds_snapshots s
-JOIN events e ON e.id = s.event_id
-JOIN tournaments t ON t.id = e.tournament_id
-JOIN sports sp ON sp.id = t.sport_id
-JOIN bookmakers b ON b.id = s.bookmaker_id
-WHERE s.captured_at >= $1 AND s.captured_at < $2
-"""
-
-#: Every price of the day (between $1 and $2), whether its snapshot is there or not.
-PRICES_SQL = """
-SELECT snapshot_id, captured_at, market, line, outcome, odds FROM market_odds
-WHERE captured_at >= $1 AND captured_at < $2
-"""
-
-#: The numbers of :func:`oddskit.archive_files.price_checksum`, computed by PostgreSQL
-#: over the day's partitions between $1 and $2.
-CHECKSUM_SQL = """
-SELECT b.name AS bookmaker, g.market, g.line, g.outcome, g.rows, g.event_id, g.tod, g.micro, g.mixed
-FROM (
-  SELECT s.bookmaker_id, m.market, m.line, m.outcome, count(*) AS rows,
-         sum(x.event_id) AS event_id, sum(x.tod) AS tod, sum(x.micro) AS micro,
-         sum((y.mix * (x.micro + 1)) % 2147483647) AS mixed
-  FROM market_odds m
-  JOIN odds_snapshots s ON s.id = m.snapshot_id AND s.captured_at = m.captured_at
-  CROSS JOIN LATERAL (
-    SELECT CAST(s.event_id AS bigint) AS event_id,
-           CAST(extract(epoch FROM m.captured_at) * 1000000 AS bigint) % 86400000000 AS tod,
-           CAST(floor(m.odds * 1000000) AS bigint) % 2147483647 AS micro
-  ) x
-  CROSS JOIN LATERAL (SELECT (x.event_id * 1000003 + x.tod) % 2147483647 AS mix) y
-  WHERE m.captured_at >= $1 AND m.captured_at < $2
-    AND s.captured_at >= $1 AND s.captured_at < $2
-  GROUP BY s.bookmaker_id, m.market, m.line, m.outcome
-) g
-JOIN bookmakers b ON b.id = g.bookmaker_id
-"""
 
 
 @dataclass(frozen=True)
@@ -273,8 +228,11 @@ def _record(
 
 
 @contextmanager
-def day_lock(db: Database, day: date) -> Iterator[None]:
-    """Hold the advisory lock of ``day`` (one archiver per day; released if killed)."""
+def day_lock(db: Database, day: date) -> Iterator[sa.Connection]:
+    """Hold the advisory lock of ``day`` (one archiver per day; released if killed).
+
+    Yields the locking connection (``AUTOCOMMIT``: each statement commits on its own).
+    """
     with db.engine.connect() as conn:
         conn.execution_options(isolation_level="AUTOCOMMIT")
         conn.execute(
@@ -282,7 +240,7 @@ def day_lock(db: Database, day: date) -> Iterator[None]:
             {"key": ARCHIVE_LOCK_KEY, "day": day.toordinal()},
         )
         try:
-            yield
+            yield conn
         finally:  # a broken connection took the lock with it
             with contextlib.suppress(sa.exc.SQLAlchemyError):
                 conn.execute(
@@ -294,13 +252,8 @@ def day_lock(db: Database, day: date) -> Iterator[None]:
 # --- writing --------------------------------------------------------------------------------
 
 
-def _merge(
-    root: ArchiveRoot, day: date, record: ArchivedDay | None, new: pl.DataFrame, *, dedupe: bool
-) -> pl.DataFrame:
-    """``new`` rows added to the day's archived rows (archived rows win a tie on the key);
-    ``dedupe=False`` for rows known to be unique (a partition's, by its unique index)."""
-    if record is None or record.rows == 0:
-        return new.unique(PRICE_KEY, keep="first", maintain_order=True) if dedupe else new
+def _read_archived(root: ArchiveRoot, day: date, record: ArchivedDay) -> pl.DataFrame:
+    """The day's archived rows, checked against the checksum recorded for them."""
     old = read_day_file(ArchiveRoot(record.root), record.path)
     if price_checksum(old) != record.checksum:
         raise ArchiveError(
@@ -309,6 +262,17 @@ def _merge(
             "was dropped. Restore the file, or delete its row from the archives table to "
             "archive the day afresh from what is still live."
         )
+    return old
+
+
+def _merge(
+    root: ArchiveRoot, day: date, record: ArchivedDay | None, new: pl.DataFrame, *, dedupe: bool
+) -> pl.DataFrame:
+    """``new`` rows added to the day's archived rows (archived rows win a tie on the key);
+    ``dedupe=False`` for rows known to be unique (a partition's, by its unique index)."""
+    if record is None or record.rows == 0:
+        return new.unique(PRICE_KEY, keep="first", maintain_order=True) if dedupe else new
+    old = _read_archived(root, day, record)
     return pl.concat([old, new]).unique(PRICE_KEY, keep="first", maintain_order=True)
 
 
@@ -326,42 +290,6 @@ def _contains(day: date, required: pl.DataFrame):
     return check
 
 
-def _read_live_day(db: Database, day: date) -> tuple[pl.DataFrame, str, int]:
-    """The day's prices (archive columns), their SQL checksum and how many prices the
-    partition holds, all in one snapshot of the database."""
-    bounds = pa.record_batch(
-        {
-            "since": pa.array([midnight(day)], pa.timestamp("us", tz="UTC")),
-            "until": pa.array([midnight(day + timedelta(days=1))], pa.timestamp("us", tz="UTC")),
-        }
-    )
-    try:
-        with db.adbc() as conn, conn.cursor() as cursor:
-            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-            # The planner estimates one row for the join of a day's two partitions; a
-            # sort of the whole day then costs twice the hash aggregate of ~200 groups.
-            cursor.execute("SET LOCAL enable_sort = off")
-            cursor.execute("SET LOCAL jit = off")
-            cursor.execute(CHECKSUM_SQL, parameters=bounds)
-            checksum = checksum_of_groups(
-                tuple(row.values()) for row in cursor.fetch_arrow_table().to_pylist()
-            )
-            cursor.execute(SNAPSHOTS_SQL, parameters=bounds)
-            snapshots = cursor.fetch_arrow_table()
-            cursor.execute(PRICES_SQL, parameters=bounds)
-            prices = cursor.fetch_arrow_table()
-            conn.rollback()
-    except OddskitError:
-        raise
-    except Exception as exc:
-        raise db.error(f"Reading the prices of {day} for the archive failed", exc) from None
-    price_frame, snapshot_frame = pl.from_arrow(prices), pl.from_arrow(snapshots)
-    assert isinstance(price_frame, pl.DataFrame) and isinstance(snapshot_frame, pl.DataFrame)
-    frame = price_frame.join(snapshot_frame, on=["snapshot_id", "captured_at"], how="inner")
-    frame = frame.with_columns(match_key=pl.lit(None, pl.String))
-    return conform(frame, f"the prices of {day}"), checksum, price_frame.height
-
-
 def archive_live_day(db: Database, day: date, root: ArchiveRoot) -> ArchivedDay | None:
     """Archive the live prices of ``day`` (merged into its file); hold :func:`day_lock`.
 
@@ -371,7 +299,7 @@ def archive_live_day(db: Database, day: date, root: ArchiveRoot) -> ArchivedDay 
     """
     with db.engine.connect() as conn:
         record = _records(conn, [day]).get(day)
-    frame, live_checksum, count = _read_live_day(db, day)
+    frame, live_checksum, count = read_live_day(db, day)
     if count == 0:
         return None
     if count != frame.height:
@@ -434,12 +362,12 @@ def archive_day(db: Database, day: date, *, root: str | Path | None = None) -> A
     """
     if not isinstance(day, date) or isinstance(day, datetime):
         raise ConfigurationError(f"`day` must be a date such as date(2026, 10, 2), got {day!r}")
-    target = _target_root(db, root)
+    target = target_root(db, root)
     with day_lock(db, day):
         return archive_live_day(db, day, target)
 
 
-def _target_root(db: Database, root: str | Path | None) -> ArchiveRoot:
+def target_root(db: Database, root: str | Path | None) -> ArchiveRoot:
     if root is not None:
         return ArchiveRoot.of(root)
     from oddskit.partitions import get_policy
@@ -462,7 +390,8 @@ def write_archive(
     loaded straight to the archive): the caller has validated them and resolved their
     events (``event_id``). Rows already archived (same natural key) are kept as they
     are. Each day's file is written to a temporary name, verified and recorded as in
-    retention; returns the catalogue entries of the days written.
+    retention (a day that gains no row is left as it is); returns the catalogue entries
+    of the days given.
 
     Example:
         >>> rows = oddskit.scan_archive(db).drop("day").collect()  # doctest: +SKIP
@@ -470,28 +399,54 @@ def write_archive(
         [datetime.date(2026, 11, 28)]
     """
     data = conform(frame.lazy().collect(), "the rows to archive")
-    target = _target_root(db, root)
-    written = []
+    target = target_root(db, root)
+    days = []
     for (day,), rows in sorted(
         data.with_columns(_day=pl.col("captured_at").dt.date())
         .partition_by("_day", as_dict=True)
         .items()
     ):
-        rows = rows.drop("_day")
-        with day_lock(db, day):
-            with db.engine.connect() as conn:
-                record = _records(conn, [day]).get(day)
-            remove_leftovers(target, day)
-            merged = _merge(target, day, record, rows, dedupe=True)
-            result = write_day_file(target, day, merged, check=_contains(day, rows))
-            with db.engine.begin() as conn:
-                live_rows = record.live_rows if record else 0
-                _record(conn, day, result, live_rows, record.live_checksum if record else None)
-            _forget_old_file(record, result)
-        written.append(day)
+        merge_day(db, target, day, rows.drop("_day").with_columns(**{TAG: pl.lit(0, pl.Int32)}))
+        days.append(day)
     with db.engine.connect() as conn:
-        records = _records(conn, written)
-    return [records[day] for day in written]
+        records = _records(conn, days)
+    return [records[day] for day in days]
+
+
+#: The column that tags rows given to :func:`merge_day` (e.g. with the source they
+#: came from): the day's archived rows are tagged -1.
+TAG = "_tag"
+
+
+def merge_day(db: Database, root: ArchiveRoot, day: date, rows: pl.DataFrame) -> dict[int, int]:
+    """Merge one day's ``rows`` (archive columns and :data:`TAG`) into its file.
+
+    Under the day's lock: the archived rows are read and checked against their
+    recorded checksum, the new rows added (archived rows, then rows of a lower row
+    number, win a tie on the natural key), the file written to a temporary name,
+    verified (with every given row in it) and recorded. A day that gains no row is
+    not written again. Returns how many rows of each tag were new.
+    """
+    with day_lock(db, day) as conn:
+        record = _records(conn, [day]).get(day)
+        remove_leftovers(root, day)
+        given = conform(rows, f"the rows of {day}")
+        tagged = given.with_columns(rows[TAG].cast(pl.Int32))
+        if record is not None and record.rows:
+            old = _read_archived(root, day, record)
+            tagged = pl.concat([old.with_columns(**{TAG: pl.lit(-1, pl.Int32)}), tagged])
+        merged = tagged.unique(PRICE_KEY, keep="first", maintain_order=True)
+        counts = merged.filter(pl.col(TAG) >= 0).group_by(TAG).len()
+        new = {int(tag): int(n) for tag, n in counts.iter_rows()}
+        if record is not None and not new and _file_exists(record):
+            return new  # nothing new: the verified file stays as it is
+        # A file of new rows only is proven by its checksum; a merged one, row by row.
+        check = _contains(day, given) if record and record.rows else None
+        result = write_day_file(root, day, merged.drop(TAG), check=check)
+        live_rows = record.live_rows if record else 0
+        _record(conn, day, result, live_rows, record.live_checksum if record else None)
+        _forget_old_file(record, result)
+    return new
 
 
 def check_before_drop(conn: sa.Connection, partition: str, day: date) -> None:

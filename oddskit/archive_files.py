@@ -17,7 +17,7 @@ picks up), reads it back and checks it, then renames it over the day's file.
 
 :func:`price_checksum` is the checksum that proves a file holds the rows of a
 partition: per (bookmaker, market, line, outcome) the row count and sums over every
-other column, hashed. :mod:`oddskit.archive` computes the same numbers in SQL.
+other column, hashed. :mod:`oddskit.archive_live` computes the same numbers in SQL.
 
 Example:
     >>> from datetime import UTC, datetime
@@ -238,7 +238,7 @@ def price_checksum(frame: pl.DataFrame | pl.LazyFrame) -> str:
     Per (bookmaker, market, line, outcome): the row count, the sums of ``event_id``,
     of the time of day in microseconds, of the odds in millionths (mod 2³¹ − 1) and of
     a product of the three (so rows cannot swap values unnoticed), hashed with SHA-256.
-    ``checksum_sql`` in :mod:`oddskit.archive` computes the same numbers in PostgreSQL.
+    ``CHECKSUM_SQL`` in :mod:`oddskit.archive_live` computes the same numbers in PostgreSQL.
     The number after ``v1:`` is the row count.
     """
     groups = (

@@ -2,8 +2,11 @@
 
 Each file is read into oddskit's input format (:mod:`oddskit.football_data`,
 :mod:`oddskit.odds_api`) and loaded like any source, one file at a time (memory is
-bounded by one file). ``--to archive`` puts history straight into the Parquet archive;
-``--to live`` loads the live tables (whose retention window refuses old rows).
+bounded by one file), all in one load (:func:`oddskit.loading.load_each`).
+``--to archive`` puts history straight into the Parquet archive: every file is checked
+and linked, then the prices are merged into the archive's day files, each once (files
+of leagues that share match days do not rewrite each other's days); ``--to live``
+loads the live tables (whose retention window refuses old rows).
 
 Example:
     $ oddskit import football-data E0.csv SP1.csv --to archive
@@ -12,6 +15,7 @@ Example:
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated
@@ -57,23 +61,34 @@ def _files(paths: list[str], suffixes: tuple[str, ...]) -> list[Path]:
 def _load_each(
     files: list[Path], read: Callable[[Path], Iterator], *, to: str, quiet: bool
 ) -> None:
-    """Read and load each file; print each one's result (its name as the source)."""
+    """Read and load the files in one load (each file a source, read when its turn
+    comes); print each one's result. To the archive, each day file is written once,
+    after every file was checked and linked."""
     from oddskit.arguments import choice
-    from oddskit.loading import load
+    from oddskit.errors import OddskitError
+    from oddskit.loading import LoadReport, Unreadable, load_each
+    from oddskit.sources import Source
 
     destination = choice(to, "--to", ("live", "archive"))
-    with open_database() as db:
+
+    def sources() -> Iterator[Source | Unreadable]:
         for path in files:
-            for frame in read(path):
-                report = load(
-                    frame,
-                    db=db,
-                    to=destination,
-                    progress=False if quiet else None,
-                    source_name=str(path),
-                )
-                for result in report.results:
-                    out.print(str(result), soft_wrap=True, markup=False)
+            try:
+                for frame in read(path):
+                    yield Source(str(path), "polars", obj=frame)
+            except OddskitError as exc:  # refused like a file with bad rows; go on
+                yield Unreadable(str(path), exc)
+
+    show = sys.stderr.isatty() and not quiet
+    with open_database() as db:
+        try:
+            report = load_each(db, sources(), len(files), None, to=destination, progress=show)
+        except OddskitError as exc:  # the files committed, then what became of the others
+            for result in getattr(exc, "report", LoadReport()).results:
+                out.print(str(result), soft_wrap=True, markup=False)
+            raise
+    for result in report.results:
+        out.print(str(result), soft_wrap=True, markup=False)
 
 
 @import_app.command("football-data")

@@ -26,15 +26,23 @@ Example:
 
 from __future__ import annotations
 
-from datetime import timedelta
+import contextlib
+import tempfile
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import polars as pl
+import sqlalchemy as sa
 
-from oddskit.archive import archived_days, write_archive
-from oddskit.archive_files import ARCHIVE_SCHEMA
+from oddskit.archive import TAG, merge_day, target_root
+from oddskit.archive_files import ARCHIVE_SCHEMA, ArchiveError
 from oddskit.checker import EVENT_KEY, SourceChecker
 from oddskit.connection import Database
+from oddskit.errors import OddskitError
 from oddskit.load_sql import (
     LOAD_LOCK_KEY,
     conflict_errors,
@@ -65,11 +73,14 @@ def load_to_archive(
     on_error: str,
     rejects: RejectsFile | None,
     progress: bool,
-) -> LoadResult:
+    stage: ArchiveStage | None = None,
+) -> LoadResult | None:
     """Check one source, link its listings, merge its prices into the archive.
 
     ``on_error="raise"`` refuses a source with any problem (nothing is written);
-    ``"skip"`` archives the good rows and writes the others to ``rejects``.
+    ``"skip"`` archives the good rows and writes the others to ``rejects``. With a
+    ``stage``, the prices wait there (``None`` is returned; :meth:`ArchiveStage.write`
+    gives the result); without, the source's days are written at once.
 
     Example: see the module's.
     """
@@ -102,16 +113,19 @@ def load_to_archive(
         tally.snapshots_excluded = snapshots.join(excluded, on=EVENT_KEY, how="semi").height
         tally.lap("matches")
         rows, left_out = _archive_rows(spool.read(), listings, excluded)
-        tally.rows_loaded = _write(db, rows)
-        snapshots_written = rows.select("bookmaker", "bookmaker_event_id", "captured_at")
-        # (the archive keeps no snapshot ids: what was new is counted in prices)
-        tally.snapshots_new = snapshots_written.unique().height if tally.rows_loaded else 0
-        tally.snapshot_keys_created = tally.snapshots_new
-        tally.lap("archive")
     if left_out.len():
         reject_events(job, rejects, left_out)
         tally.rows_rejected += left_out.len()
-    return _finish(db, run, tally, job.source.name, rejects)
+    staged = _Staged(job.source.name, run, tally, rejects, rows)
+    if stage is not None:
+        stage.add(staged)
+        return None
+    with ArchiveStage(db) as own:  # one source: its days are written now
+        own.add(staged)
+        ((_, outcome),) = own.write()
+    if isinstance(outcome, BaseException):
+        raise outcome
+    return outcome
 
 
 def _link(
@@ -180,27 +194,20 @@ def _archive_rows(
     return rows.cast(ARCHIVE_SCHEMA), pl.concat(left_out)  # type: ignore[arg-type]
 
 
-def _write(db: Database, rows: pl.DataFrame) -> int:
-    """Merge ``rows`` into the archive; how many of them were new there."""
-    if not rows.height:
-        return 0
-    first, last = rows["captured_at"].min(), rows["captured_at"].max()
-    span = archived_days(db, first, last + timedelta(microseconds=1))  # type: ignore[operator,arg-type]
-    before = {record.day: record.rows for record in span}
-    written = write_archive(db, rows)
-    return sum(record.rows - before.get(record.day, 0) for record in written)
-
-
 def _finish(
-    db: Database, run: RunRecord, tally: LoadTally, source: str, rejects: RejectsFile | None
+    db: Database,
+    run: RunRecord,
+    tally: LoadTally,
+    source: str,
+    rejects: RejectsFile | None,
+    conn: Any,
 ) -> LoadResult:
-    """Publish the rejects, record the run as succeeded; the result."""
+    """Publish the rejects, record the run as succeeded on ADBC ``conn``; the result."""
     if rejects is not None and (path := rejects.publish()) is not None:
         tally.rejects_path = path
     result = tally.result(source, run.id)
     try:
-        with db.adbc() as conn:
-            cursor = conn.cursor()
+        with conn.cursor() as cursor:
             run.finish(
                 cursor,
                 rows_read=result.rows_read,
@@ -216,3 +223,163 @@ def _finish(
     if rejects is not None:
         rejects.keep()
     return result
+
+
+# -- several sources, each day written once -------------------------------------------------
+
+
+@dataclass
+class _Staged:
+    """A source checked and linked, its archive rows waiting for the stage's write."""
+
+    source: str
+    run: RunRecord
+    tally: LoadTally
+    rejects: RejectsFile | None
+    rows: pl.DataFrame
+    seconds: float = 0.0  # its own checking and linking
+
+
+class ArchiveStage:
+    """The prices of several sources on their way to the archive, each day written once.
+
+    Each source is checked and linked as it comes (its matches and listings are
+    committed then); its archive rows wait on disk, in Arrow IPC files by month,
+    tagged with the source. :meth:`write` then merges each day file once, a month of
+    rows in memory at a time (earlier sources win a tie on the natural key, as when
+    loaded one by one), counts each source's new rows and records each run as
+    succeeded. Until then the stage's connection holds every waiting run's lock, so
+    (:meth:`connection`, given to :meth:`oddskit.runs.RunRecord.start`), so no other
+    loader takes them for abandoned; if the process dies, they are (their matches
+    stay, their prices are not archived: loading again finishes them).
+
+    Days are merged :data:`WRITE_THREADS` at a time, month after month. If writing a
+    day fails, the days written by then stay written, verified and recorded (holding
+    rows of any of the sources; ``oddskit archive`` lists them), the days of later
+    months are not written, and every waiting source is reported ``failed`` (its run
+    too) with the reason: its matches and listings are committed, its prices partly
+    archived. Loading the same sources again adds what is missing (idempotent).
+
+    Example:
+        >>> with ArchiveStage(db) as stage:  # doctest: +SKIP
+        ...     for frame in frames:
+        ...         load_source(db, Source("f", "polars", obj=frame), to="archive", stage=stage)
+        ...     outcomes = stage.write()
+    """
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._folder = tempfile.TemporaryDirectory(prefix="oddskit-archive-stage-")
+        self._staged: list[_Staged] = []
+        self._files = 0
+        self._locks: sa.Connection | None = None
+
+    def __enter__(self) -> ArchiveStage:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __len__(self) -> int:
+        return len(self._staged)
+
+    def connection(self) -> sa.Connection:
+        """The connection that holds the waiting runs' locks (``AUTOCOMMIT``)."""
+        if self._locks is None:
+            self._locks = self.db.engine.connect()
+            self._locks.execution_options(isolation_level="AUTOCOMMIT")
+        return self._locks
+
+    def add(self, staged: _Staged) -> None:
+        """Put a source's rows on disk, by month, to wait for :meth:`write`."""
+        tag = len(self._staged)
+        rows = staged.rows.with_columns(**{TAG: pl.lit(tag, pl.Int32)})
+        month = pl.col("captured_at").dt.strftime("%Y-%m").alias("_month")
+        for (name,), part in rows.with_columns(month).partition_by("_month", as_dict=True).items():
+            folder = Path(self._folder.name) / str(name)
+            folder.mkdir(exist_ok=True)
+            part.drop("_month").write_ipc(folder / f"{self._files:08d}.arrow")
+            self._files += 1
+        staged.seconds = time.perf_counter() - staged.tally.started
+        staged.tally.snapshot_keys_created = rows.select(SNAPSHOT_OF_ROW).n_unique()
+        staged.rows = staged.rows.head(0)  # on disk now
+        self._staged.append(staged)
+
+    def write(self) -> list[tuple[str, LoadResult | OddskitError]]:
+        """Merge every waiting row into its day file; each source's result or error."""
+        started = time.perf_counter()
+        new: Counter[int] = Counter()
+        try:
+            target = target_root(self.db, None)
+            with ThreadPoolExecutor(max_workers=WRITE_THREADS) as pool:
+                for month in sorted(Path(self._folder.name).iterdir()):
+                    parts = [pl.read_ipc(f) for f in sorted(month.iterdir())]
+                    rows = pl.concat(parts).with_columns(_day=pl.col("captured_at").dt.date())
+                    days = sorted(rows.partition_by("_day", as_dict=True).items())
+                    merging = [
+                        pool.submit(merge_day, self.db, target, day, group.drop("_day"))
+                        for (day,), group in days
+                    ]
+                    for future in merging:  # (the first failure stops the months after)
+                        new.update(future.result())
+        except (OddskitError, *DRIVER_ERRORS) as exc:
+            return self._fail(exc)
+        share = (time.perf_counter() - started) / max(1, len(self._staged))
+        try:
+            with self.db.adbc() as conn:  # one connection records every run
+                return [self._finish(tag, new[tag], share, conn) for tag in range(len(self))]
+        except DRIVER_ERRORS as exc:
+            return self._fail(exc)
+
+    def _finish(
+        self, tag: int, rows_new: int, share: float, conn: Any
+    ) -> tuple[str, LoadResult | OddskitError]:
+        """Record one waiting source as succeeded, with its new rows; its result."""
+        staged = self._staged[tag]
+        tally = staged.tally
+        tally.rows_loaded = rows_new
+        # (the archive keeps no snapshot ids: what was new is counted in prices)
+        tally.snapshots_new = tally.snapshot_keys_created if rows_new else 0
+        tally.snapshot_keys_created = tally.snapshots_new
+        tally.timings["archive (shared)"] = share
+        # Its time: its own checking and linking, and its share of the archive's.
+        tally.started = time.perf_counter() - staged.seconds - share
+        try:
+            result = _finish(self.db, staged.run, tally, staged.source, staged.rejects, conn)
+        except OddskitError as exc:
+            staged.run.fail(self.db.mask(str(exc)), rows_rejected=tally.rows_rejected)
+            return staged.source, exc
+        return staged.source, result
+
+    def _fail(self, exc: BaseException) -> list[tuple[str, LoadResult | OddskitError]]:
+        """Every waiting source failed: say what is committed, record it, drop rejects."""
+        what = self.db.mask(str(exc)) if isinstance(exc, OddskitError) else None
+        outcomes: list[tuple[str, LoadResult | OddskitError]] = []
+        for staged in self._staged:
+            error = ArchiveError(
+                f"{staged.source}: its matches and listings were committed, but writing the "
+                f"archive failed ({what or self.db.error('the database failed', exc)}); the "
+                "days written by then are recorded (`oddskit archive` lists them), the "
+                "others are not. Load it again (loading is idempotent) to finish."
+            )
+            if staged.rejects is not None:
+                staged.rejects.discard()
+            staged.run.fail(str(error), rows_rejected=staged.tally.rows_rejected)
+            outcomes.append((staged.source, error))
+        return outcomes
+
+    def close(self) -> None:
+        """Release the waiting runs' locks and remove the waiting rows."""
+        if self._locks is not None:
+            locks, self._locks = self._locks, None
+            with contextlib.suppress(sa.exc.SQLAlchemyError):
+                locks.execute(sa.text("SELECT pg_advisory_unlock_all()"))
+            locks.close()
+        self._folder.cleanup()
+
+
+#: Day files merged at a time (each waits on its fsyncs and the database in turn).
+WRITE_THREADS = 3
+
+#: The columns of a snapshot in archive rows.
+SNAPSHOT_OF_ROW = ("bookmaker", "bookmaker_event_id", "captured_at")

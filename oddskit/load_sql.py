@@ -165,7 +165,10 @@ _COUNT_STORED_SNAPSHOTS = (
 _LISTINGS = (
     "SELECT le.bookmaker AS input_bookmaker, le.bookmaker_event_id, "
     "CAST(e.id AS bigint) AS event_id, b.name AS bookmaker, e.sportradar_id, "
-    "(SELECT min(k.key) FROM match_keys k WHERE k.event_id = e.id) AS match_key, "
+    # (GROUP BY: without it PostgreSQL answers min() by walking the primary key's index
+    # in key order, filtering on event_id: a scan of the whole table for each listing)
+    "(SELECT min(k.key) FROM match_keys k WHERE k.event_id = e.id GROUP BY k.event_id) "
+    "AS match_key, "
     "sp.name AS sport, t.country, t.name AS tournament, e.home_team, e.away_team, e.kickoff "
     "FROM _load_events le JOIN events e ON e.id = le.event_id "
     "JOIN bookmakers b ON b.id = le.bookmaker_id JOIN tournaments t ON t.id = e.tournament_id "

@@ -66,7 +66,7 @@ from oddskit.checker import (
 )
 from oddskit.connection import Database
 from oddskit.errors import OddskitError
-from oddskit.load_archive import load_to_archive
+from oddskit.load_archive import ArchiveStage, load_to_archive
 from oddskit.load_sql import (
     PREVIOUS_LOAD,
     analyze_snapshots,
@@ -123,7 +123,8 @@ def load_source(
     progress: bool = False,
     handicap_lines: HandicapLines = "auto",
     to: Destination = "live",
-) -> LoadResult:
+    stage: ArchiveStage | None = None,
+) -> LoadResult | None:
     """Load one source in one transaction (see the module for the two modes).
 
     Parameters
@@ -147,6 +148,10 @@ def load_source(
     to
         ``"live"``: the live tables; ``"archive"``: straight to the Parquet archive
         (:mod:`oddskit.load_archive`; the retention window does not apply).
+    stage
+        With ``to="archive"``: an :class:`~oddskit.load_archive.ArchiveStage` where the
+        source's prices wait to be written with those of other sources (each day file
+        once); ``None`` is then returned and ``stage.write()`` gives the result.
 
     Returns
     -------
@@ -169,7 +174,8 @@ def load_source(
     try:
         retention_days = get_policy(db).retention_days
         file_hash = source.file_hash()
-        run = RunRecord.start(db, source=source.name, file_hash=file_hash)
+        lock_on = stage.connection() if stage is not None and to == "archive" else None
+        run = RunRecord.start(db, source=source.name, file_hash=file_hash, lock_on=lock_on)
     except DRIVER_ERRORS as exc:
         raise database_error(db, source.name, exc) from None
     rejects: RejectsFile | None = None
@@ -201,6 +207,7 @@ def load_source(
                     on_error=on_error,
                     rejects=rejects,
                     progress=progress,
+                    stage=stage,
                 )
             if on_error == "raise":
                 return _load_raising(db, job, checker, tally, run, progress)

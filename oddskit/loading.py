@@ -19,8 +19,10 @@ oddskit.errors.ValidationError: no/such/file.csv does not exist. Check the path 
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -28,13 +30,14 @@ from typing import Any, Literal
 from oddskit.arguments import choice, text
 from oddskit.connection import Database, connect
 from oddskit.errors import ConfigurationError, OddskitError, RejectsError, ValidationError
+from oddskit.load_archive import ArchiveStage
 from oddskit.load_tally import LoadResult
 from oddskit.loader import Destination, OnError, load_source
 from oddskit.markets import HandicapLines
 from oddskit.partitions import maintain
 from oddskit.rejects import check_rejects_path, rejects_target
 from oddskit.runs import close_abandoned_runs
-from oddskit.sources import DEFAULT_BATCH_ROWS, resolve_sources
+from oddskit.sources import DEFAULT_BATCH_ROWS, Source, resolve_sources
 from oddskit.validation import SNAPSHOT_KEY
 
 __all__ = ["SNAPSHOT_KEY", "LoadReport", "LoadResult", "OnError", "SourceOutcome", "load"]
@@ -190,7 +193,9 @@ def load(
     to
         ``"live"`` (default): the live tables (rows older than the retention window are
         refused); ``"archive"``: straight to the Parquet archive, for history
-        (:mod:`oddskit.load_archive`; the same checks, no retention window).
+        (:mod:`oddskit.load_archive`; the same checks, no retention window). Several
+        sources are checked and linked one by one, then their prices merged into the
+        archive together, each day file written once.
     source_name
         The name an in-memory input (a frame or table) is recorded and reported under,
         e.g. the file it was read from (default: ``polars.DataFrame``, …).
@@ -246,47 +251,107 @@ def load(
     db = db or connect()
     show = sys.stderr.isatty() if progress is None else progress
     try:
-        close_abandoned_runs(db)
-        maintain(db)
-        results: list[LoadResult] = []
-        outcomes: list[SourceOutcome] = []
-        errors: list[OddskitError] = []
+        options = {
+            "on_error": on_error,
+            "delimiter": delimiter,
+            "batch_rows": batch_rows,
+            "progress": show,
+            "handicap_lines": handicap_lines,
+            "to": to,
+        }
+        return load_each(db, sources, len(sources), rejects_path, **options)
+    finally:
+        if own_db:
+            db.close()
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A source :func:`load_each` is given that could not be read (e.g. a file that
+    could not be converted to the input format): reported refused with ``error``."""
+
+    name: str
+    error: OddskitError
+
+
+def load_each(
+    db: Database,
+    sources: Iterable[Source | Unreadable],
+    count: int,
+    rejects_path: str | Path | None,
+    **options: Any,
+) -> LoadReport:
+    """Load ``count`` sources, each in its own transaction; what became of each.
+
+    What :func:`load` does once its inputs are resolved; ``sources`` may be read
+    lazily (e.g. a generator reading one file at a time, giving an
+    :class:`Unreadable` for a file it could not read), and ``options`` are
+    :func:`~oddskit.loader.load_source`'s. With ``to="archive"`` each source is
+    checked and linked in turn, and their prices are merged into the archive at the
+    end, each day file once (:class:`~oddskit.load_archive.ArchiveStage`); each
+    source's result is known only then.
+
+    Example:
+        >>> unread = Unreadable("E0.csv", ValidationError("E0.csv: row 3 cannot be read"))
+        >>> load_each(db, [unread], 1, None, to="archive")
+        Traceback (most recent call last):
+        ...
+        oddskit.errors.ValidationError: E0.csv: row 3 cannot be read
+    """
+    close_abandoned_runs(db)
+    maintain(db)
+    to = options.get("to", "live")
+    results: dict[int, LoadResult] = {}
+    outcomes: list[SourceOutcome] = []
+    errors: list[OddskitError] = []
+    staged: list[int] = []  # the outcomes waiting for the stage's write
+    with contextlib.ExitStack() as cleanup:
+        stage = cleanup.enter_context(ArchiveStage(db)) if to == "archive" else None
         for source in sources:
             if errors and not _goes_on_after(errors[-1]):
                 outcomes.append(SourceOutcome(source.name, "not tried"))
                 continue
-            target = rejects_target(source, rejects_path, len(sources))
+            if isinstance(source, Unreadable):
+                detail = str(source.error).splitlines()[0].removeprefix(source.name).lstrip(": ")
+                outcomes.append(SourceOutcome(source.name, "refused", detail))
+                errors.append(source.error)
+                continue
+            target = rejects_target(source, rejects_path, count)
+            skip = options.get("on_error") == "skip"
             try:
                 result = load_source(
-                    db,
-                    source,
-                    on_error=on_error,
-                    rejects_path=target if on_error == "skip" else None,
-                    delimiter=delimiter,
-                    batch_rows=batch_rows,
-                    progress=show,
-                    handicap_lines=handicap_lines,
-                    to=to,
+                    db, source, rejects_path=target if skip else None, stage=stage, **options
                 )
             except OddskitError as exc:
                 status = "refused" if _goes_on_after(exc) else "failed"
                 first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
                 detail = first.removeprefix(source.name).lstrip(": ")
                 outcomes.append(SourceOutcome(source.name, status, detail))
-                if len(sources) == 1:
-                    exc.report = LoadReport(outcomes=tuple(outcomes))  # type: ignore[attr-defined]
-                    raise
                 errors.append(exc)
                 continue
-            results.append(result)
+            if result is None:  # waiting in the stage
+                staged.append(len(outcomes))
+                outcomes.append(SourceOutcome(source.name, "committed"))
+                continue
+            results[len(outcomes)] = result
             outcomes.append(SourceOutcome(source.name, "committed"))
-        report = LoadReport(tuple(results), tuple(outcomes))
-        if errors:
-            raise _not_all_loaded(report, errors)
-        return report
-    finally:
-        if own_db:
-            db.close()
+        if stage is not None and len(stage):
+            failed: list[OddskitError] = []
+            for index, (name, outcome) in zip(staged, stage.write(), strict=True):
+                if isinstance(outcome, LoadResult):
+                    results[index] = outcome
+                    continue
+                detail = str(outcome).splitlines()[0].removeprefix(name).lstrip(": ")
+                outcomes[index] = SourceOutcome(name, "failed", detail)
+                failed.append(outcome)
+            errors += failed[:1]  # (the others say the same of their source: see outcomes)
+    report = LoadReport(tuple(results[i] for i in sorted(results)), tuple(outcomes))
+    if errors:
+        if count == 1:
+            errors[0].report = report  # type: ignore[attr-defined]
+            raise errors[0]
+        raise _not_all_loaded(report, errors)
+    return report
 
 
 def _goes_on_after(error: OddskitError) -> bool:

@@ -96,14 +96,40 @@ class RunRecord:
         >>> run.close()  # doctest: +SKIP
     """
 
-    def __init__(self, db: Database, run_id: int, conn: sa.Connection) -> None:
+    def __init__(
+        self, db: Database, run_id: int, conn: sa.Connection, *, owned: bool = True
+    ) -> None:
         self.db = db
         self.id = run_id
         self._conn: sa.Connection | None = conn
+        self._owned = owned
 
     @classmethod
-    def start(cls, db: Database, *, source: str, file_hash: str | None) -> RunRecord:
-        """Insert a ``running`` load run and take its lock (in one transaction)."""
+    def start(
+        cls,
+        db: Database,
+        *,
+        source: str,
+        file_hash: str | None,
+        lock_on: sa.Connection | None = None,
+    ) -> RunRecord:
+        """Insert a ``running`` load run and take its lock (in one transaction).
+
+        ``lock_on``: an ``AUTOCOMMIT`` connection of the caller's that holds the lock
+        instead of a new one (several waiting loads on one connection); its owner
+        releases the locks, :meth:`close` leaves it alone.
+        """
+        if lock_on is not None:  # one statement: the row is seen only with its lock held
+            run_id = lock_on.execute(
+                sa.text(
+                    "WITH run AS (INSERT INTO scrape_runs (kind, source, file_hash, status) "
+                    "VALUES ('load', :source, :hash, 'running') RETURNING id) "
+                    "SELECT id FROM run "
+                    "WHERE pg_advisory_lock(:class, CAST(id % 2147483647 AS integer)) IS NOT NULL"
+                ),
+                {"source": source, "hash": file_hash, "class": RUN_LOCK_CLASS},
+            ).scalar_one()
+            return cls(db, run_id, lock_on, owned=False)
         conn = db.engine.connect()
         try:
             conn.execute(sa.text(_KEEPALIVES))
@@ -195,8 +221,8 @@ class RunRecord:
             log.debug("could not mark run %s failed", self.id, exc_info=True)
 
     def close(self) -> None:
-        """Release the run's lock and its connection."""
-        if self._conn is None:
+        """Release the run's lock and its connection (not one given as ``lock_on``)."""
+        if self._conn is None or not self._owned:
             return
         conn, self._conn = self._conn, None
         try:

@@ -101,3 +101,22 @@ def test_odds_api_snapshots_load_and_repeat_nothing(db: Database) -> None:
     assert closing.height and closing["line"].n_unique() <= 3
     again = run(db, "import", "odds-api", "-q", "--to", "archive", *map(str, snapshots))
     assert " 0 new" in again
+
+
+def test_importing_several_files_reports_each_one_and_archives_the_good_ones(
+    db: Database, tmp_path: Path
+) -> None:
+    old = DATA / "football_data" / "E0_0506.csv"
+    broken = tmp_path / "E0_broken.csv"
+    broken.write_text("Div,Date,HomeTeam,AwayTeam\nE0,not a date,Arsenal,Chelsea\n")
+    files = [str(E0), str(broken), str(old)]
+    done = CliRunner().invoke(
+        app, ["--database-url", db.libpq_url, "import", "football-data", "-q", *files]
+    )
+    assert done.exit_code == 1, done.output
+    new = {path: read_football_data(path).height for path in (E0, old)}
+    for path, rows in new.items():  # both good files committed, each reported
+        assert f"{path}: {rows:,} rows read, {rows:,} new" in done.output
+    assert "2 of 3 sources loaded: 2 committed, 1 refused." in done.output
+    assert f"refused    {broken}" in done.output
+    assert fetch_events(db).height == 13 + read_football_data(old)["match_key"].n_unique()
