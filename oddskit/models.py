@@ -30,7 +30,7 @@ before the ``odds_snapshots`` partitions of the same day.
 Example:
     >>> from oddskit.models import Base
     >>> sorted(Base.metadata.tables)[:3]
-    ['archives', 'bookmakers', 'event_bookmakers']
+    ['archives', 'bookmakers', 'current_odds']
 """
 
 from __future__ import annotations
