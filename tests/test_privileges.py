@@ -47,6 +47,12 @@ class Cluster:
     names: dict[str, str]
 
 
+def noon_days_ago(days: int) -> datetime:
+    """Noon UTC ``days`` ago, so a one-hour range never crosses midnight whatever the clock."""
+    day = (datetime.now(UTC) - timedelta(days=days)).date()
+    return datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
+
+
 def statements(block: str, names: dict[str, str]) -> list[str]:
     """The statements of a README block, with the roles and database renamed."""
     text = "\n".join(line for line in block.splitlines() if not line.lstrip().startswith("--"))
@@ -173,7 +179,7 @@ def test_partman_for_the_owner_takes_exactly_the_commands_it_names(
     with cluster.owner.engine.connect() as conn:
         assert detect_backend(conn) == "pg_partman"
     # The owner keeps the partitions: history, retention, and it can remove it all.
-    old = datetime.now(UTC) - timedelta(days=40)
+    old = noon_days_ago(40)  # noon: the hour after it stays on the same day
     assert ensure_partitions(cluster.owner, old, old + timedelta(hours=1))
     report = maintain(cluster.owner)
     assert report.backend == "pg_partman" and len(report.dropped) == 2
@@ -199,7 +205,7 @@ def test_the_loader_loads_and_the_analyst_only_reads(cluster: Cluster, backend: 
     assert days <= made
     assert oddskit.load(past, db=cluster.loader, progress=False).rows_loaded == 0
     # ... but creates no partition the policy would not keep, drops nothing, sets nothing.
-    too_old = datetime.now(UTC) - timedelta(days=45)
+    too_old = noon_days_ago(45)
     with pytest.raises(PartitionError, match="may create daily partitions only for"):
         ensure_partitions(cluster.loader, too_old, too_old + timedelta(hours=1))
     ensure_partitions(cluster.owner, too_old, too_old + timedelta(hours=1))  # the owner may
