@@ -77,6 +77,7 @@ _CHUNK_EVENT_SNAPSHOTS = 1_800  # match-snapshots per chunk (x 28 outcomes per b
 _DAY_US = 86_400 * US
 _MAX_RUN_JITTER_US = 30 * US
 _MAX_EVENT_OFFSET_US = 15 * US
+_REPLAY_GAP_US = 3 * 3600 * US  # a club's second match of a day, past all capacity
 
 
 @dataclass(frozen=True)
@@ -119,10 +120,30 @@ def _ratings(seed: int) -> list[np.ndarray]:
     ]
 
 
+def _spread(counts: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Matches per competition with at most one match per club a day where the
+    competitions have room: the excess of a full one goes to those with room, the
+    heaviest first (no random draw, so days within capacity stay as they were).
+
+    Example:
+        >>> _spread(np.array([12, 3] + [0] * 10), np.ones(12)).tolist()[:3]
+        [10, 5, 0]
+    """
+    room = np.array([len(t.teams) // 2 for t in TOURNAMENTS]) - counts
+    excess = int(-room[room < 0].sum())
+    counts = np.minimum(counts, counts + room)
+    for t in np.argsort(-weights, kind="stable"):
+        give = min(excess, max(0, int(room[t])))
+        counts[t] += give
+        excess -= give
+    counts[np.argmax(weights)] += excess  # past every competition's capacity
+    return counts
+
+
 def _fixtures(cfg: Config, day: int, ratings: list[np.ndarray]) -> _Day:
     rng = seeded_rng(cfg.seed, 1, day)
     weights = np.array([t.weight for t in TOURNAMENTS])
-    counts = rng.multinomial(cfg.events_per_day, weights / weights.sum())
+    counts = _spread(rng.multinomial(cfg.events_per_day, weights / weights.sum()), weights)
     day_start = cfg.start_us + day * _DAY_US
     day_tod = day_start % _DAY_US
     tours, homes, aways, kicks = [], [], [], []
@@ -133,7 +154,10 @@ def _fixtures(cfg: Config, day: int, ratings: list[np.ndarray]) -> _Day:
         order = np.concatenate([rng.permutation(len(tour.teams)) for _ in range(rounds)])
         pairs = order[: 2 * (len(order) // 2)].reshape(-1, 2)[:n]
         slots = np.array([int(s[:2]) * 60 + int(s[3:]) for s in tour.slots]) * 60 * US
-        tod = rng.choice(slots, n)
+        # A club plays twice a day only past every competition's capacity: its
+        # second match kicks off hours later, never beside the first.
+        replay = np.arange(n) // (len(tour.teams) // 2)
+        tod = rng.choice(slots, n) + replay * _REPLAY_GAP_US
         kicks.append(day_start + (tod - day_tod) % _DAY_US)
         tours.append(np.full(n, t))
         homes.append(pairs[:, 0])

@@ -122,6 +122,25 @@ def test_ids_differ_between_seeds_and_dates() -> None:
     assert not ids[1] & ids[3] and not ids[1] & ids[5]  # bookmaker ids
 
 
+def test_a_club_plays_once_a_day_while_the_competitions_have_room() -> None:
+    # 120 matches a day overfill some competitions by chance (the same fixture twice at
+    # the same kickoff, which no bookmaker lists and identity cannot tell apart).
+    frame = generate_sample(
+        start=START, days=3, events_per_day=120, seed=1, bookmakers=["Pinnacle"]
+    ).filter(pl.col("captured_at") < pl.col("kickoff"))
+    matches = frame.select(
+        "country", "tournament", "home_team", "away_team", "kickoff", "bookmaker_event_id"
+    ).unique()
+    assert matches.height == 3 * 120
+    clubs = pl.concat(
+        [
+            matches.select("country", "tournament", pl.col(side).alias("club"), "kickoff")
+            for side in ("home_team", "away_team")
+        ]
+    ).with_columns(day=pl.col("kickoff").dt.date())
+    assert clubs.group_by("country", "tournament", "club", "day").len()["len"].max() == 1
+
+
 def test_ids(sample: pl.DataFrame) -> None:
     events = sample.select(
         "bookmaker", "bookmaker_event_id", "sportradar_id", "home_team", "kickoff"
