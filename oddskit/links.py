@@ -32,6 +32,7 @@ import polars as pl
 import sqlalchemy as sa
 
 from oddskit.arguments import integers, texts, window
+from oddskit.board_edges import move_pair
 from oddskit.connection import Database
 from oddskit.errors import ConfigurationError, DatabaseError
 from oddskit.identity import DEFAULT_TOLERANCE, name_similarity, score_candidates, team_key_of
@@ -502,6 +503,7 @@ def _move(conn: sa.Connection, listing: sa.Row, event_id: int) -> None:
         sa.text("UPDATE event_bookmakers SET event_id = :new WHERE id = :id"),
         {"new": event_id, "id": listing.id},
     )
+    move_pair(conn, listing.event_id, event_id, listing.bookmaker_id)  # opening, closing
     emptied = conn.execute(
         sa.text("SELECT NOT EXISTS (SELECT FROM event_bookmakers WHERE event_id = :old)"),
         {"old": listing.event_id},

@@ -15,7 +15,8 @@ of snapshots (:data:`oddskit.checker.SNAPSHOT_COLUMNS`), are set-based:
 3. :func:`with_snapshot_ids` turns checked prices into ``market_odds`` rows and
    :func:`copy_prices` streams them in with ``adbc_ingest`` (binary COPY);
 4. :func:`advance_current` brings ``current_odds`` (each event × bookmaker's newest
-   snapshot) up to the newest snapshots the load created.
+   snapshot) up to the newest snapshots the load created, and
+   :func:`oddskit.board_edges.advance_edges` ``opening_odds`` and ``closing_odds``.
 
 Identity resolution is one step, :func:`link_events`, so that it can be replaced
 (by bookmaker event id, then SportRadar id today).
@@ -24,6 +25,7 @@ Example:
     One snapshot of a new bookmaker with one price, in a transaction rolled back:
 
     >>> from datetime import UTC, datetime
+    >>> from oddskit.board_edges import advance_edges
     >>> at = datetime(2026, 11, 28, 12, tzinfo=UTC)
     >>> snapshot = pl.DataFrame({"row": [1], "bookmaker": ["Doctest Bet"],
     ...     "bookmaker_event_id": ["X-1"], "captured_at": [at], "sport": ["football"],
@@ -38,6 +40,7 @@ Example:
     ...     widened = widen_capture_bounds(cursor)
     ...     written = copy_prices(cursor, with_snapshot_ids(prices, done.created))
     ...     current = advance_current(cursor, done.created)
+    ...     advance_edges(cursor, done.created, done.rescheduled_ids)
     ...     stored = count_stored_snapshots(cursor, snapshot.select(SNAPSHOT_KEY))
     ...     conn.rollback()
     >>> done.new_bookmakers, done.new_events, done.created.height, widened, written, current, stored
@@ -242,6 +245,8 @@ class Resolution:
     kickoff_changes: int = 0
     #: With ``insert_snapshots=False``: each listing's match, as :data:`_LISTINGS` reads it.
     listings: pl.DataFrame = field(default_factory=pl.DataFrame)
+    #: The ids of the matches whose kickoff changed (``rescheduled_events`` of them).
+    rescheduled_ids: list[int] = field(default_factory=list)
 
 
 def lock_for_load(cursor: Any) -> None:
@@ -316,7 +321,9 @@ def resolve_snapshots(
     new_events = load_identity.create_matches(cursor)
     for statement in load_identity.STORE:
         cursor.execute(statement)
-    rescheduled = _rowcount(cursor, load_identity.RESCHEDULE)
+    cursor.execute(load_identity.RESCHEDULE)
+    rescheduled_ids = [row[0] for row in cursor.fetchall()]
+    rescheduled = len(rescheduled_ids)
     kickoff_changes = int((events["kickoffs"] > 1).sum())
     if not insert_snapshots:
         cursor.execute(_LISTINGS)
@@ -329,11 +336,19 @@ def resolve_snapshots(
             linked=linked,
             kickoff_changes=kickoff_changes,
             listings=listings,
+            rescheduled_ids=rescheduled_ids,
         )
     cursor.execute(_INSERT_SNAPSHOTS, parameters=(run_id,))
     created = _frame(cursor).with_columns(pl.col("captured_at").dt.convert_time_zone("UTC"))
     return Resolution(
-        new_bookmakers, new_events, rescheduled, created, conflicts, linked, kickoff_changes
+        new_bookmakers,
+        new_events,
+        rescheduled,
+        created,
+        conflicts,
+        linked,
+        kickoff_changes,
+        rescheduled_ids=rescheduled_ids,
     )
 
 

@@ -4,8 +4,9 @@
 transaction (:mod:`oddskit.load_sql`), and is the one place where what a load changes
 is known: a batch's new snapshots with their ids (:meth:`LoadWriter.snapshots`) and a
 batch's prices once written (:meth:`LoadWriter.prices`). Tables derived from them in
-the same transaction belong there: :meth:`LoadWriter.finish` brings ``current_odds``
-(each event × bookmaker's newest snapshot) up to date once every price is written. A
+the same transaction belong there: :meth:`LoadWriter.finish` brings ``current_odds``,
+``opening_odds`` and ``closing_odds`` (each event × bookmaker's newest, first and
+closing snapshot) up to date once every price is written. A
 writer to another target (an archive) would offer the same methods.
 
 :class:`PriceSpool` parks checked prices on disk between checking and writing
@@ -31,6 +32,7 @@ from typing import Any
 import polars as pl
 import pyarrow as pa
 
+from oddskit.board_edges import advance_edges
 from oddskit.errors import ValidationError
 from oddskit.load_sql import (
     advance_current,
@@ -76,6 +78,8 @@ class LoadWriter:
         self.batch_rows = batch_rows
         #: Snapshot key → ``snapshot_id`` of each snapshot this load inserted.
         self.created = pl.DataFrame()
+        #: The matches this load rescheduled (their closing odds are picked again).
+        self.rescheduled: set[int] = set()
 
     def snapshots(
         self, snapshots: pl.DataFrame, *, drop_conflicts: bool, analyze: bool
@@ -98,6 +102,7 @@ class LoadWriter:
         self.tally.new_bookmakers += resolution.new_bookmakers
         self.tally.new_events += resolution.new_events
         self.tally.rescheduled_events += resolution.rescheduled_events
+        self.rescheduled.update(resolution.rescheduled_ids)
         self.tally.linked.update(resolution.linked)
         self.tally.kickoff_changes += resolution.kickoff_changes
         if resolution.created.height:
@@ -135,8 +140,10 @@ class LoadWriter:
 
     def finish(self) -> None:
         """Update the tables derived from what this load wrote, after its last prices:
-        ``current_odds`` (:func:`~oddskit.load_sql.advance_current`)."""
+        ``current_odds`` (:func:`~oddskit.load_sql.advance_current`), ``opening_odds``
+        and ``closing_odds`` (:func:`~oddskit.board_edges.advance_edges`)."""
         advance_current(self.cursor, self.created)
+        advance_edges(self.cursor, self.created, self.rescheduled)
 
 
 class PriceSpool:

@@ -12,9 +12,10 @@ Facts (RANGE-partitioned by ``captured_at``, one partition per UTC day)::
 Lineage: ``scrape_runs`` records every scrape and every bulk load (kind ``'load'``),
 ``scrape_errors`` the rows they rejected. ``partition_policies`` holds the premake,
 retention and archive settings that partition maintenance applies; ``archives`` lists
-the days kept as Parquet files after they left the live tables. ``current_odds``
-(derived) holds each event × bookmaker's newest live snapshot with its prices: the
-board "now", kept by the loader in the load's transaction.
+the days kept as Parquet files after they left the live tables. ``current_odds``,
+``opening_odds`` and ``closing_odds`` (derived) hold each event × bookmaker's newest,
+first and last pre-kickoff live snapshot with its prices, kept by the loader in the
+load's transaction.
 
 Only the partitioned *parents* are modelled; their daily children are created by
 partition maintenance (:mod:`oddskit.partitions`) and are invisible to Alembic.
@@ -30,7 +31,7 @@ before the ``odds_snapshots`` partitions of the same day.
 Example:
     >>> from oddskit.models import Base
     >>> sorted(Base.metadata.tables)[:3]
-    ['archives', 'bookmakers', 'current_odds']
+    ['archives', 'bookmakers', 'closing_odds']
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ from sqlalchemy import (
     func,
 )
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
 
 #: Constraint names that Alembic can refer to and that never drift.
 NAMING_CONVENTION: dict[str, str] = {
@@ -401,25 +402,12 @@ class Archive(Base):
     archived_at: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now())
 
 
-class CurrentOdds(Base):
-    """The prices of each event × bookmaker's newest snapshot in the live tables
-    (migration 0009): the current board, kept by the loader in the load's transaction
-    (:mod:`oddskit.load_sql`), trimmed by retention (:mod:`oddskit.partitions`) and read
-    by :mod:`oddskit.queries_current`. No foreign keys, as on the partitioned tables."""
-
-    __tablename__ = "current_odds"
-    __table_args__ = (
-        Index(
-            "uq_current_odds_event_id_bookmaker_id_market_line_outcome",
-            "event_id",
-            "bookmaker_id",
-            "market",
-            "line",
-            "outcome",
-            unique=True,
-            postgresql_nulls_not_distinct=True,
-        ),
-    )
+class _PairBoard:
+    """Columns of a derived board table: one snapshot of each event × bookmaker pair
+    with its prices, one row per price; the unique index is the natural key (``line``
+    is nullable, so there is no primary key). No foreign keys, as on the partitioned
+    tables: the loader replaces rows set-based, and a per-row check would cost every load.
+    """
 
     event_id: Mapped[int] = mapped_column(Integer)
     bookmaker_id: Mapped[int] = mapped_column(SmallInteger)
@@ -430,5 +418,45 @@ class CurrentOdds(Base):
     outcome: Mapped[str] = mapped_column(Text)
     odds: Mapped[float] = mapped_column(Double)
 
-    # No primary key (``line`` is nullable): the unique index above is the natural key.
-    __mapper_args__ = {"primary_key": [event_id, bookmaker_id, market, line, outcome]}  # noqa: RUF012
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple[Index]:
+        return (
+            Index(
+                f"uq_{cls.__tablename__}_event_id_bookmaker_id_market_line_outcome",
+                "event_id",
+                "bookmaker_id",
+                "market",
+                "line",
+                "outcome",
+                unique=True,
+                postgresql_nulls_not_distinct=True,
+            ),
+        )
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:
+        return {"primary_key": ["event_id", "bookmaker_id", "market", "line", "outcome"]}
+
+
+class CurrentOdds(_PairBoard, Base):
+    """The prices of each event × bookmaker's newest snapshot in the live tables
+    (migration 0009): the current board, kept by the loader in the load's transaction
+    (:mod:`oddskit.load_sql`), trimmed by retention (:mod:`oddskit.partitions`) and read
+    by :mod:`oddskit.queries_current`."""
+
+    __tablename__ = "current_odds"
+
+
+class OpeningOdds(_PairBoard, Base):
+    """The prices of each event × bookmaker's first snapshot in the live tables
+    (migration 0010), kept as :class:`CurrentOdds` is (:mod:`oddskit.board_edges`)."""
+
+    __tablename__ = "opening_odds"
+
+
+class ClosingOdds(_PairBoard, Base):
+    """The prices of each event × bookmaker's last snapshot before its event's kickoff in
+    the live tables (migration 0010), kept as :class:`CurrentOdds` is, and again for an
+    event whose kickoff changes (:mod:`oddskit.board_edges`)."""
+
+    __tablename__ = "closing_odds"

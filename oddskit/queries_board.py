@@ -1,17 +1,22 @@
 r"""The board: one snapshot per event × bookmaker (latest as of a time, opening, closing).
 
-Each helper takes the (event, bookmaker) pairs from ``event_bookmakers`` and finds
-each pair's snapshot with a ``LATERAL ... ORDER BY captured_at LIMIT 1`` probe of the
-``(event_id, bookmaker_id, captured_at)`` unique index, then joins that snapshot's
-prices. The probe is bounded by the pair's first and last capture, and the whole
-query by those of every selected pair (constants: the planner keeps only the
-partitions between them, :mod:`oddskit.queries_bounds`), so an index look-up or two
-per pair is what runs, however many days are stored. When archived days can hold a
-pair's snapshot (the window of :func:`fetch_latest_odds` reaches them; for opening
-and closing odds, the archived days within the pairs' bounds), the
-live pick (with every market) and the archived snapshots are compared per pair
-(:func:`oddskit.queries_archive.archived_board`). Conventions as in
-:mod:`oddskit.queries`, which re-exports these helpers.
+Opening and closing odds are read from ``opening_odds`` and ``closing_odds``, and the
+board now (or at any instant no selected pair has a newer snapshot than) from
+``current_odds``: tables of one snapshot per pair that the loader keeps in the load's
+transaction (:mod:`oddskit.board_edges`, :mod:`oddskit.queries_current`), so that
+a season's board is one scan of a small table, whatever the history stored.
+
+The latest odds as of a past instant take the (event, bookmaker) pairs from
+``event_bookmakers`` and find each pair's snapshot with a ``LATERAL ... ORDER BY
+captured_at LIMIT 1`` probe of the ``(event_id, bookmaker_id, captured_at)`` unique
+index, then join that snapshot's prices. The probe is bounded by the pair's first and
+last capture, and the whole query by those of every selected pair (constants: the
+planner keeps only the partitions between them, :mod:`oddskit.queries_bounds`).
+When archived days can hold a pair's snapshot (the window of
+:func:`fetch_latest_odds` reaches them; for opening and closing odds, the archived
+days within the pairs' bounds), the live pick (with every market) and the archived
+snapshots are compared per pair (:func:`oddskit.queries_archive.archived_board`).
+Conventions as in :mod:`oddskit.queries`, which re-exports these helpers.
 
 Examples
 --------
@@ -31,7 +36,7 @@ from oddskit.arguments import aware_datetime, duration, integers, texts, window
 from oddskit.connection import Database
 from oddskit.queries_archive import archive_files, archived_board
 from oddskit.queries_bounds import capture_bounds, selects_pairs
-from oddskit.queries_current import current_board
+from oddskit.queries_current import BOARD_ORDER, any_ahead, current_board
 from oddskit.query_builder import (
     UTC_DATETIME,
     Query,
@@ -184,18 +189,25 @@ def _edge_sql(
     markets: list[str] | None = None,
     kickoff_since: datetime | None = None,
     kickoff_until: datetime | None = None,
-    snapshot_bounds: tuple[datetime | None, datetime | None] = (None, None),
 ) -> Query:
-    return _board_sql(
-        event_ids=event_ids,
-        bookmakers=bookmakers,
-        markets=markets,
-        kickoff_since=kickoff_since,
-        kickoff_until=kickoff_until,
-        newest=closing,
-        snapshot_bounds=snapshot_bounds,
-        before_kickoff=closing,
+    """The opening (or closing) board of the live tables, from ``opening_odds`` (or
+    ``closing_odds``, :mod:`oddskit.board_edges`), in no order (sort by
+    :data:`~oddskit.queries_current.BOARD_ORDER`)."""
+    q = Query()
+    table = "closing_odds" if closing else "opening_odds"
+    q.add(
+        "SELECT CAST(x.event_id AS bigint) AS event_id, b.name AS bookmaker, ev.kickoff,",
+        "       x.captured_at, x.market, x.line, x.outcome, x.odds",
+        f"FROM {table} x",
+        "JOIN events ev ON ev.id = x.event_id",
+        "JOIN bookmakers b ON b.id = x.bookmaker_id",
+        "WHERE true",
     )
+    any_of(q, "x.event_id", event_ids, "bigint[]")
+    bookmaker_ids(q, "x.bookmaker_id", bookmakers)
+    time_window(q, ("ev.kickoff",), kickoff_since, kickoff_until)
+    any_of(q, "x.market", markets, "text[]")
+    return q
 
 
 def _bounded(
@@ -295,8 +307,12 @@ def fetch_latest_odds(
     lower, upper = bounds
     assert upper is not None
 
+    # From current_odds when it is exact at `moment`: now, or no selected pair's newest
+    # snapshot after it (the same rows, without probing the history).
+    current = as_of is None or not any_ahead(db, moment, event_ids=ids, bookmakers=names)
+
     def fetch_live(markets: list[str] | None) -> pl.DataFrame:
-        if as_of is None:  # now: from current_odds, the same rows without probing history
+        if current:
             return current_board(
                 db,
                 moment,
@@ -305,6 +321,7 @@ def fetch_latest_odds(
                 event_ids=ids,
                 bookmakers=names,
                 markets=markets,
+                ahead=False if as_of is not None else None,
             )
         query = _latest_sql(upper, since=lower, event_ids=ids, bookmakers=names, markets=markets)
         return run_query(db, query, BOARD_SCHEMA, what)
@@ -345,12 +362,14 @@ def _fetch_edge(
         return pl.DataFrame(schema=BOARD_SCHEMA)
     lower, upper = bounds
     files = archive_files(db, lower, None if upper is None else upper + _US)
+
+    def fetch_live(markets: list[str] | None) -> pl.DataFrame:
+        query = _edge_sql(closing=closing, markets=markets, **filters)
+        return run_query(db, query, BOARD_SCHEMA, what).sort(BOARD_ORDER, nulls_last=True)
+
     if not files:
-        query = _edge_sql(closing=closing, markets=market_list, snapshot_bounds=bounds, **filters)
-        return run_query(db, query, BOARD_SCHEMA, what)
-    live = run_query(
-        db, _edge_sql(closing=closing, snapshot_bounds=bounds, **filters), BOARD_SCHEMA, what
-    )
+        return fetch_live(market_list)
+    live = fetch_live(None)
     pairs = run_query(db, _pairs_sql(**filters), PAIRS_SCHEMA, what)
     return archived_board(
         files, live, pairs, newest=closing, markets=market_list, before_kickoff=closing

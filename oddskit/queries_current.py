@@ -40,10 +40,11 @@ import polars as pl
 import sqlalchemy as sa
 
 from oddskit.backends import current_schema
+from oddskit.board_edges import after_price_drop
 from oddskit.connection import Database
 from oddskit.query_builder import Query, any_of, bookmaker_ids, run_query
 
-__all__ = ["BOARD_ORDER", "current_board", "current_sql", "dropping_prices"]
+__all__ = ["BOARD_ORDER", "any_ahead", "current_board", "current_sql", "dropping_prices"]
 
 #: The board's order: the as-of SQL's ``ORDER BY event_id, bookmaker COLLATE "C", market
 #: COLLATE "C", line, outcome COLLATE "C"`` (nulls last). Polars compares strings byte
@@ -71,10 +72,11 @@ def current_board(
     event_ids: list[int] | None = None,
     bookmakers: list[str] | None = None,
     markets: list[str] | None = None,
+    ahead: bool | None = None,
 ) -> pl.DataFrame:
     """The board at ``now`` from ``current_odds`` (columns ``schema``): :func:`current_sql`,
     with the as-of probe for the pairs whose newest snapshot is after ``now`` only when
-    there are any.
+    there are any (``ahead``: :func:`any_ahead`, read when left out).
 
     Example:
         >>> from datetime import UTC, datetime
@@ -84,15 +86,37 @@ def current_board(
         ['no', 'yes']
     """
     what = "Fetching the current board"
-    probe = Query()  # is a stored snapshot after `now`? (an index probe)
-    moment = probe.bind(now, "timestamptz")
-    sql = f"SELECT EXISTS (SELECT FROM current_odds WHERE captured_at > {moment}) AS ahead"  # noqa: S608
-    probe.add(sql)
-    ahead = run_query(db, probe, pl.Schema({"ahead": pl.Boolean}), what)["ahead"][0]
+    if ahead is None:
+        ahead = any_ahead(db, now, event_ids=event_ids, bookmakers=bookmakers)
     query = current_sql(
         now, since=since, event_ids=event_ids, bookmakers=bookmakers, markets=markets, ahead=ahead
     )
     return run_query(db, query, schema, what).sort(BOARD_ORDER, nulls_last=True)
+
+
+def any_ahead(
+    db: Database,
+    now: datetime,
+    *,
+    event_ids: list[int] | None = None,
+    bookmakers: list[str] | None = None,
+) -> bool:
+    """Whether a selected pair's newest stored snapshot is after ``now`` (an index probe):
+    if not, ``current_odds`` alone is the board at ``now``.
+
+    Example:
+        >>> from datetime import UTC, datetime
+        >>> any_ahead(db, datetime(2000, 1, 1, tzinfo=UTC)), any_ahead(db, datetime.now(UTC))
+        (True, False)
+    """
+    probe = Query()
+    moment = probe.bind(now, "timestamptz")
+    probe.add(f"SELECT EXISTS (SELECT FROM current_odds c WHERE c.captured_at > {moment}")  # noqa: S608
+    any_of(probe, "c.event_id", event_ids, "bigint[]")
+    bookmaker_ids(probe, "c.bookmaker_id", bookmakers)
+    probe.add(") AS ahead")
+    schema = pl.Schema({"ahead": pl.Boolean})
+    return bool(run_query(db, probe, schema, "Reading the current board")["ahead"][0])
 
 
 def current_sql(
@@ -180,7 +204,9 @@ def dropping_prices(conn: sa.Connection, name: str) -> Iterator[None]:
     price partition, delete the ``current_odds`` rows of its range afterwards.
 
     ``current_odds`` mirrors the live tables, so retention takes a day's current rows
-    with the day's prices, archived or not. The range is read before the drop and the
+    with the day's prices, archived or not; ``opening_odds`` and ``closing_odds`` too,
+    and their pairs get them picked again from the days left
+    (:func:`oddskit.board_edges.after_price_drop`). The range is read before the drop and the
     rows deleted after it, once the drop has waited for any loader (a loader updates
     ``current_odds`` last: deleting first could deadlock with it).
 
@@ -199,3 +225,4 @@ def dropping_prices(conn: sa.Connection, name: str) -> Iterator[None]:
             sa.text("DELETE FROM current_odds WHERE captured_at >= :low AND captured_at < :high"),
             {"low": prices[0], "high": prices[1]},
         )
+        after_price_drop(conn, prices[0], prices[1])  # opening and closing odds

@@ -15,10 +15,12 @@ from typing import Any
 import polars as pl
 import pytest
 import sqlalchemy as sa
+from boards import reference_board
 from polars.testing import assert_frame_equal
 from test_queries import BACKEND_PARAMS, DAY0
 
 from oddskit.archive import archive_day
+from oddskit.arguments import duration
 from oddskit.connection import Database
 from oddskit.links import link_listing, unlink_listing
 from oddskit.loading import load
@@ -61,14 +63,18 @@ def stored(db: Database) -> pl.DataFrame:
 def assert_current_is_exact(db: Database, **filters: Any) -> pl.DataFrame:
     """The current board equals the as-of board at an instant just after it; return it."""
     current = fetch_latest_odds(db, **filters)
-    as_of = fetch_latest_odds(db, as_of=datetime.now(UTC), **filters)
-    assert_frame_equal(current, as_of, check_exact=True)
+    now = datetime.now(UTC)
+    assert_frame_equal(current, fetch_latest_odds(db, as_of=now, **filters), check_exact=True)
+    lookback = filters.pop("lookback", None)
+    lookback = duration(lookback, "lookback", allow_none=True)
+    expected = reference_board(db, "latest", as_of=now, lookback=lookback, **filters)
+    assert_frame_equal(current, expected, check_exact=True)
     return current
 
 
 def assert_table_is_newest(db: Database) -> None:
     """``current_odds`` holds each pair's newest live snapshot (none lies ahead here)."""
-    board = fetch_latest_odds(db, as_of=datetime.now(UTC))
+    board = reference_board(db, "latest", as_of=datetime.now(UTC))
     expected = board.drop("kickoff").sort(
         ["event_id", "bookmaker", "market", "line", "outcome"], nulls_last=True
     )
@@ -131,7 +137,12 @@ def test_fetch_latest_odds_now_reads_the_current_table(db: Database) -> None:
         conn.execute(sa.text("UPDATE current_odds SET odds = 99.0 WHERE market = '1x2'"))
     now = fetch_latest_odds(db, markets="1x2")
     assert now.height and (now["odds"] == 99.0).all()
-    assert (fetch_latest_odds(db, as_of=datetime.now(UTC), markets="1x2")["odds"] < 99).all()
+    # So does an instant after every stored snapshot; one before some of them probes.
+    later = fetch_latest_odds(db, as_of=datetime.now(UTC), markets="1x2")
+    assert (later["odds"] == 99.0).all()
+    newest = SAMPLE["captured_at"].max()
+    before = fetch_latest_odds(db, as_of=newest - timedelta(microseconds=1), markets="1x2")
+    assert before.height and (before["odds"] < 99).all()
 
 
 def test_a_snapshot_ahead_of_now_is_left_out_as_in_the_as_of_query(db: Database) -> None:
