@@ -132,13 +132,13 @@ def load_before(ref: str) -> tuple[Any, Any]:
 
 
 def _main_queries(call: Callable[[], Any], modules: tuple[Any, ...]) -> list[Any]:
-    """The queries a helper runs on the partitioned tables (``run_query`` spied)."""
+    """The queries a helper runs (``run_query`` spied); its main query is the last: the
+    look-ups before it read ``event_bookmakers`` and ``current_odds``."""
     seen: list[Any] = []
     originals = [m.run_query for m in modules]
 
     def spy(db: Any, query: Any, *args: Any) -> Any:
-        if "odds_snapshots" in query.sql:
-            seen.append(query)
+        seen.append(query)
         return originals[0](db, query, *args)
 
     for m in modules:

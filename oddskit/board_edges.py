@@ -1,4 +1,8 @@
-r"""Opening and closing odds kept on load: ``opening_odds`` and ``closing_odds`` (migration 0010).
+r"""The board tables kept on load: ``current_odds``, ``opening_odds`` and ``closing_odds``.
+
+:func:`advance_current` keeps ``current_odds`` (migration 0009, read by
+:mod:`oddskit.queries_current`); the rest of this module keeps the opening and closing
+odds (migration 0010).
 
 Each table holds, per (event, bookmaker) pair with a snapshot in the live tables, the
 prices of one snapshot: ``opening_odds`` the pair's first, ``closing_odds`` its last
@@ -40,9 +44,19 @@ from datetime import datetime
 from typing import Any
 
 import polars as pl
+import pyarrow as pa
 import sqlalchemy as sa
 
-__all__ = ["EDGE_TABLES", "advance_edges", "after_price_drop", "move_pair", "repick"]
+from oddskit.load_sql import stage
+
+__all__ = [
+    "EDGE_TABLES",
+    "advance_current",
+    "advance_edges",
+    "after_price_drop",
+    "move_pair",
+    "repick",
+]
 
 #: The two tables, each with its pick: the first snapshot, or the last before kickoff.
 EDGE_TABLES: tuple[str, ...] = ("opening_odds", "closing_odds")
@@ -121,6 +135,39 @@ _PICKS = {
 }
 
 
+# current_odds (migration 0009) from the newest snapshot per listing this load created
+# (_current_new: snapshot_id, captured_at, bookmaker, bookmaker_event_id): per pair the
+# newest of them; the pair's rows are replaced when it is newer than the stored one (an
+# older file loaded after a newer one changes nothing). The prices are read back by
+# index probe ($1, $2: the load's span prune the plan; OFFSET 0 keeps one probe per
+# pair, pruned to its partition at run time) — the price COPY itself stays as it is.
+_ADVANCE_CURRENT = (
+    "DROP TABLE IF EXISTS _current_pairs",
+    "CREATE TEMP TABLE _current_pairs AS "
+    "SELECT DISTINCT ON (eb.event_id, eb.bookmaker_id) eb.event_id, eb.bookmaker_id, "
+    "n.snapshot_id, n.captured_at FROM _current_new n "
+    "JOIN bookmakers b ON lower(b.name) = lower(n.bookmaker) "
+    "JOIN event_bookmakers eb ON eb.bookmaker_id = b.id "
+    "AND eb.bookmaker_event_id = n.bookmaker_event_id "
+    "ORDER BY eb.event_id, eb.bookmaker_id, n.captured_at DESC",
+    "ANALYZE _current_pairs",
+    "DELETE FROM current_odds c USING _current_pairs n WHERE c.event_id = n.event_id "
+    "AND c.bookmaker_id = n.bookmaker_id AND c.captured_at < n.captured_at",
+)
+_INSERT_CURRENT = (
+    "WITH written AS (INSERT INTO current_odds (event_id, bookmaker_id, snapshot_id, "
+    "captured_at, market, line, outcome, odds) "
+    "SELECT n.event_id, n.bookmaker_id, n.snapshot_id, n.captured_at, m.market, m.line, "
+    "m.outcome, m.odds FROM _current_pairs n "
+    "CROSS JOIN LATERAL (SELECT m.market, m.line, m.outcome, m.odds FROM market_odds m "
+    "  WHERE m.snapshot_id = n.snapshot_id AND m.captured_at = n.captured_at "
+    "  AND m.captured_at >= $1 AND m.captured_at <= $2 OFFSET 0) m "
+    "WHERE NOT EXISTS (SELECT FROM current_odds c "
+    "  WHERE c.event_id = n.event_id AND c.bookmaker_id = n.bookmaker_id) RETURNING 1) "
+    "SELECT count(*) FROM written"
+)
+
+
 def _execute(runner: Any, statement: str) -> None:
     """Run ``statement`` (no parameters) on an ADBC cursor or a SQLAlchemy connection."""
     if isinstance(runner, sa.Connection):
@@ -150,6 +197,39 @@ def repick(runner: Any, tables: Iterable[str] = EDGE_TABLES) -> None:
     _execute(runner, "TRUNCATE _edge_repick")
 
 
+def advance_current(cursor: Any, created: pl.DataFrame) -> int:
+    """Bring ``current_odds`` up to the snapshots a load created (``created``: snapshot
+    key → ``snapshot_id``, as :attr:`Resolution.created`), after their prices were
+    written; return how many rows it wrote.
+
+    Per (event, bookmaker) pair, the newest created snapshot replaces the pair's rows
+    when it is newer than the stored one; otherwise they stay. Run in the load's
+    transaction (which holds :func:`lock_for_load`), so a reader sees the prices and
+    the current board change together.
+
+    Example: see :mod:`oddskit.load_sql`'s.
+    """
+    if not created.height:
+        return 0
+    newest = (
+        created.sort("captured_at")
+        .group_by("bookmaker", "bookmaker_event_id")
+        .agg(pl.col("snapshot_id", "captured_at").last())
+    )
+    cursor.execute("DROP TABLE IF EXISTS _current_new")
+    stage(cursor, "_current_new", newest)
+    for statement in _ADVANCE_CURRENT:
+        cursor.execute(statement)
+    span = pa.record_batch(
+        {
+            "since": pa.array([newest["captured_at"].min()], pa.timestamp("us", tz="UTC")),
+            "until": pa.array([newest["captured_at"].max()], pa.timestamp("us", tz="UTC")),
+        }
+    )
+    cursor.execute(_INSERT_CURRENT, parameters=span)
+    return cursor.fetchone()[0]
+
+
 def advance_edges(cursor: Any, created: pl.DataFrame, rescheduled: Iterable[int]) -> None:
     """Bring ``opening_odds`` and ``closing_odds`` up to the snapshots a load created
     (``created``: snapshot key → ``snapshot_id``), after their prices were written, and
@@ -157,8 +237,6 @@ def advance_edges(cursor: Any, created: pl.DataFrame, rescheduled: Iterable[int]
 
     Example: see :mod:`oddskit.load_sql`'s.
     """
-    from oddskit.load_sql import stage
-
     if created.height:
         cursor.execute("DROP TABLE IF EXISTS _edge_created")
         stage(

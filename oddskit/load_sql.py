@@ -14,8 +14,8 @@ of snapshots (:data:`oddskit.checker.SNAPSHOT_COLUMNS`), are set-based:
    (``first_captured_at``/``last_captured_at``, which the query helpers prune by);
 3. :func:`with_snapshot_ids` turns checked prices into ``market_odds`` rows and
    :func:`copy_prices` streams them in with ``adbc_ingest`` (binary COPY);
-4. :func:`advance_current` brings ``current_odds`` (each event × bookmaker's newest
-   snapshot) up to the newest snapshots the load created, and
+4. :func:`oddskit.board_edges.advance_current` brings ``current_odds`` (each event ×
+   bookmaker's newest snapshot) up to the newest snapshots the load created, and
    :func:`oddskit.board_edges.advance_edges` ``opening_odds`` and ``closing_odds``.
 
 Identity resolution is one step, :func:`link_events`, so that it can be replaced
@@ -25,7 +25,7 @@ Example:
     One snapshot of a new bookmaker with one price, in a transaction rolled back:
 
     >>> from datetime import UTC, datetime
-    >>> from oddskit.board_edges import advance_edges
+    >>> from oddskit.board_edges import advance_current, advance_edges
     >>> at = datetime(2026, 11, 28, 12, tzinfo=UTC)
     >>> snapshot = pl.DataFrame({"row": [1], "bookmaker": ["Doctest Bet"],
     ...     "bookmaker_event_id": ["X-1"], "captured_at": [at], "sport": ["football"],
@@ -176,38 +176,6 @@ _LISTINGS = (
     "FROM _load_events le JOIN events e ON e.id = le.event_id "
     "JOIN bookmakers b ON b.id = le.bookmaker_id JOIN tournaments t ON t.id = e.tournament_id "
     "JOIN sports sp ON sp.id = t.sport_id"
-)
-
-# current_odds (migration 0009) from the newest snapshot per listing this load created
-# (_current_new: snapshot_id, captured_at, bookmaker, bookmaker_event_id): per pair the
-# newest of them; the pair's rows are replaced when it is newer than the stored one (an
-# older file loaded after a newer one changes nothing). The prices are read back by
-# index probe ($1, $2: the load's span prune the plan; OFFSET 0 keeps one probe per
-# pair, pruned to its partition at run time) — the price COPY itself stays as it is.
-_ADVANCE_CURRENT = (
-    "DROP TABLE IF EXISTS _current_pairs",
-    "CREATE TEMP TABLE _current_pairs AS "
-    "SELECT DISTINCT ON (eb.event_id, eb.bookmaker_id) eb.event_id, eb.bookmaker_id, "
-    "n.snapshot_id, n.captured_at FROM _current_new n "
-    "JOIN bookmakers b ON lower(b.name) = lower(n.bookmaker) "
-    "JOIN event_bookmakers eb ON eb.bookmaker_id = b.id "
-    "AND eb.bookmaker_event_id = n.bookmaker_event_id "
-    "ORDER BY eb.event_id, eb.bookmaker_id, n.captured_at DESC",
-    "ANALYZE _current_pairs",
-    "DELETE FROM current_odds c USING _current_pairs n WHERE c.event_id = n.event_id "
-    "AND c.bookmaker_id = n.bookmaker_id AND c.captured_at < n.captured_at",
-)
-_INSERT_CURRENT = (
-    "WITH written AS (INSERT INTO current_odds (event_id, bookmaker_id, snapshot_id, "
-    "captured_at, market, line, outcome, odds) "
-    "SELECT n.event_id, n.bookmaker_id, n.snapshot_id, n.captured_at, m.market, m.line, "
-    "m.outcome, m.odds FROM _current_pairs n "
-    "CROSS JOIN LATERAL (SELECT m.market, m.line, m.outcome, m.odds FROM market_odds m "
-    "  WHERE m.snapshot_id = n.snapshot_id AND m.captured_at = n.captured_at "
-    "  AND m.captured_at >= $1 AND m.captured_at <= $2 OFFSET 0) m "
-    "WHERE NOT EXISTS (SELECT FROM current_odds c "
-    "  WHERE c.event_id = n.event_id AND c.bookmaker_id = n.bookmaker_id) RETURNING 1) "
-    "SELECT count(*) FROM written"
 )
 
 #: The newest succeeded load of the same file (SHA-256) under the same name.
@@ -492,39 +460,6 @@ def copy_prices(cursor: Any, prices: pa.Table) -> int:
         return 0
     cursor.adbc_ingest("market_odds", prices, mode="append")
     return prices.num_rows
-
-
-def advance_current(cursor: Any, created: pl.DataFrame) -> int:
-    """Bring ``current_odds`` up to the snapshots a load created (``created``: snapshot
-    key → ``snapshot_id``, as :attr:`Resolution.created`), after their prices were
-    written; return how many rows it wrote.
-
-    Per (event, bookmaker) pair, the newest created snapshot replaces the pair's rows
-    when it is newer than the stored one; otherwise they stay. Run in the load's
-    transaction (which holds :func:`lock_for_load`), so a reader sees the prices and
-    the current board change together.
-
-    Example: see the module's.
-    """
-    if not created.height:
-        return 0
-    newest = (
-        created.sort("captured_at")
-        .group_by("bookmaker", "bookmaker_event_id")
-        .agg(pl.col("snapshot_id", "captured_at").last())
-    )
-    cursor.execute("DROP TABLE IF EXISTS _current_new")
-    stage(cursor, "_current_new", newest)
-    for statement in _ADVANCE_CURRENT:
-        cursor.execute(statement)
-    span = pa.record_batch(
-        {
-            "since": pa.array([newest["captured_at"].min()], pa.timestamp("us", tz="UTC")),
-            "until": pa.array([newest["captured_at"].max()], pa.timestamp("us", tz="UTC")),
-        }
-    )
-    cursor.execute(_INSERT_CURRENT, parameters=span)
-    return cursor.fetchone()[0]
 
 
 def is_unique_violation(exc: BaseException) -> bool:

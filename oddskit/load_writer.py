@@ -32,10 +32,9 @@ from typing import Any
 import polars as pl
 import pyarrow as pa
 
-from oddskit.board_edges import advance_edges
+from oddskit.board_edges import advance_current, advance_edges
 from oddskit.errors import ValidationError
 from oddskit.load_sql import (
-    advance_current,
     conflict_errors,
     copy_prices,
     is_unique_violation,
@@ -140,7 +139,7 @@ class LoadWriter:
 
     def finish(self) -> None:
         """Update the tables derived from what this load wrote, after its last prices:
-        ``current_odds`` (:func:`~oddskit.load_sql.advance_current`), ``opening_odds``
+        ``current_odds`` (:func:`~oddskit.board_edges.advance_current`), ``opening_odds``
         and ``closing_odds`` (:func:`~oddskit.board_edges.advance_edges`)."""
         advance_current(self.cursor, self.created)
         advance_edges(self.cursor, self.created, self.rescheduled)

@@ -237,7 +237,7 @@ def head_revision() -> str | None:
 
     Example:
         >>> head_revision()
-        '0009'
+        '0010'
     """
     from alembic.script import ScriptDirectory
 

@@ -37,7 +37,9 @@ MASKS = [
     (r"[\d,]+ rows/s", "<n> rows/s"),
     # counts of the sample, whose schedule follows the clock
     (r"[\d,]+ (events|new snapshots|new events|partitions created)", r"<n> \1"),
-    (r"[\d,]+ by (sportradar|match key|exact|alias|fuzzy)", r"<n> by \1"),
+    # which ways the sample's listings were linked follows the clock too (a match
+    # without a SportRadar id at some bookmaker is in the last 20,000 rows or not)
+    (r"(listings linked to a match:) .*", r"\1 <methods>"),
     (r"^((?:odds_snapshots|market_odds)\s.*\s)[\d,]+$", r"\1<n>"),
     (r"[ \t]+", " "),  # column widths follow the widths of the values
 ]

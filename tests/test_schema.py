@@ -25,6 +25,8 @@ TABLES = {
     "link_decisions",
     "archives",
     "current_odds",
+    "opening_odds",
+    "closing_odds",
 }
 
 
