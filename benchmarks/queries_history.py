@@ -179,6 +179,7 @@ def measure_history(url: str, repeat: int, before_ref: str) -> dict[str, Any]:
 
     import oddskit.queries as q
     import oddskit.queries_board as qb
+    import oddskit.queries_current as qc
     import oddskit.queries_quality as qq
     from oddskit.connection import Database
 
@@ -215,7 +216,7 @@ def measure_history(url: str, repeat: int, before_ref: str) -> dict[str, Any]:
             helper_s, frame = _best(lambda f=new, k=kwargs: f(db, **k), repeat)
             before_s, old_frame = _best(lambda f=old, k=kwargs: f(db, **k), repeat)
             same = frame.sort(frame.columns).equals(old_frame.sort(old_frame.columns))
-            main = _main_queries(lambda f=new, k=kwargs: f(db, **k), (q, qb, qq))[-1]
+            main = _main_queries(lambda f=new, k=kwargs: f(db, **k), (q, qb, qc, qq))[-1]
             old_main = _main_queries(lambda f=old, k=kwargs: f(db, **k), (old_queries, old_board))[
                 -1
             ]

@@ -1,8 +1,8 @@
 r"""The board tables kept on load: ``current_odds``, ``opening_odds`` and ``closing_odds``.
 
-:func:`advance_current` keeps ``current_odds`` (migration 0009, read by
-:mod:`oddskit.queries_current`); the rest of this module keeps the opening and closing
-odds (migration 0010).
+:func:`advance_boards` keeps all three on load: ``current_odds`` (migration 0009, read
+by :mod:`oddskit.queries_current`), and the opening and closing odds (migration 0010),
+which the rest of this module also keeps when a listing is relinked or a day dropped.
 
 Each table holds, per (event, bookmaker) pair with a snapshot in the live tables, the
 prices of one snapshot: ``opening_odds`` the pair's first, ``closing_odds`` its last
@@ -14,7 +14,7 @@ partitions: 130-200 ms of planning alone per call).
 
 They are kept exact, as ``current_odds`` is, by every writer of the live tables:
 
-* a load (:func:`advance_edges`, in the load's transaction, after its prices): per
+* a load (:func:`advance_boards`, in the load's transaction, after its prices): per
   pair, the first snapshot the load created replaces the stored opening when it is
   older, the last one before kickoff the stored closing when it is newer; a match the
   load rescheduled gets its closing picked again from the live tables (a later kickoff
@@ -51,8 +51,7 @@ from oddskit.load_sql import stage
 
 __all__ = [
     "EDGE_TABLES",
-    "advance_current",
-    "advance_edges",
+    "advance_boards",
     "after_price_drop",
     "move_pair",
     "repick",
@@ -61,43 +60,44 @@ __all__ = [
 #: The two tables, each with its pick: the first snapshot, or the last before kickoff.
 EDGE_TABLES: tuple[str, ...] = ("opening_odds", "closing_odds")
 
-# The load's candidates (from _edge_created: the snapshots it created, with their
-# listing), per pair: the first created snapshot, or the last created before kickoff.
-_CANDIDATES = {
-    "opening_odds": (
-        "CREATE TEMP TABLE _edge_pairs AS "
-        "SELECT DISTINCT ON (eb.event_id, eb.bookmaker_id) eb.event_id, eb.bookmaker_id, "
-        "n.snapshot_id, n.captured_at FROM _edge_created n "
-        "JOIN bookmakers b ON lower(b.name) = lower(n.bookmaker) "
-        "JOIN event_bookmakers eb ON eb.bookmaker_id = b.id "
-        "AND eb.bookmaker_event_id = n.bookmaker_event_id "
-        "ORDER BY eb.event_id, eb.bookmaker_id, n.captured_at ASC"
-    ),
-    "closing_odds": (
-        "CREATE TEMP TABLE _edge_pairs AS "
-        "SELECT DISTINCT ON (eb.event_id, eb.bookmaker_id) eb.event_id, eb.bookmaker_id, "
-        "n.snapshot_id, n.captured_at FROM _edge_created n "
-        "JOIN bookmakers b ON lower(b.name) = lower(n.bookmaker) "
-        "JOIN event_bookmakers eb ON eb.bookmaker_id = b.id "
-        "AND eb.bookmaker_event_id = n.bookmaker_event_id "
-        "JOIN events ev ON ev.id = eb.event_id WHERE n.captured_at < ev.kickoff "
-        "ORDER BY eb.event_id, eb.bookmaker_id, n.captured_at DESC"
-    ),
+#: Each board table's pick per (event, bookmaker) pair: which snapshots may be it,
+#: which of them wins, and when a stored row gives way to a load's candidate.
+_BOARDS = {
+    "current_odds": ("true", "DESC", "<"),  # the newest
+    "opening_odds": ("true", "ASC", ">"),  # the first
+    "closing_odds": ("n.captured_at < ev.kickoff", "DESC", "<"),  # the last before kickoff
 }
-# A stored row gives way to a candidate that is earlier (opening) or later (closing).
-_BEATS = {"opening_odds": ">", "closing_odds": "<"}
 
-# The candidates' prices, read back by index probe (OFFSET 0: one probe per pair,
-# pruned to its partition at run time), for the pairs left without rows.
+# A load's candidates (from _board_created: the snapshots it created, with their
+# listing): per pair, the one of them its table would pick.
+_CANDIDATES = (
+    "CREATE TEMP TABLE _board_pairs AS "
+    "SELECT DISTINCT ON (eb.event_id, eb.bookmaker_id) eb.event_id, eb.bookmaker_id, "
+    "n.snapshot_id, n.captured_at FROM _board_created n "
+    "JOIN bookmakers b ON lower(b.name) = lower(n.bookmaker) "
+    "JOIN event_bookmakers eb ON eb.bookmaker_id = b.id "
+    "AND eb.bookmaker_event_id = n.bookmaker_event_id "
+    "JOIN events ev ON ev.id = eb.event_id WHERE {condition} "
+    "ORDER BY eb.event_id, eb.bookmaker_id, n.captured_at {order}"
+)
+_DROP_BEATEN = (
+    "DELETE FROM {table} x USING _board_pairs n WHERE x.event_id = n.event_id "
+    "AND x.bookmaker_id = n.bookmaker_id AND x.captured_at {beaten} n.captured_at"
+)
+# The candidates' prices, read back by index probe, for the pairs left without rows
+# ($1, $2: the load's span prune the plan; OFFSET 0 keeps one probe per pair, pruned
+# to its partition at run time) — the price COPY itself stays as it is.
 _INSERT_CANDIDATES = (
-    "INSERT INTO {table} (event_id, bookmaker_id, snapshot_id, captured_at, market, line, "
-    "outcome, odds) "
+    "WITH written AS (INSERT INTO {table} (event_id, bookmaker_id, snapshot_id, captured_at, "
+    "market, line, outcome, odds) "
     "SELECT n.event_id, n.bookmaker_id, n.snapshot_id, n.captured_at, m.market, m.line, "
-    "m.outcome, m.odds FROM _edge_pairs n "
+    "m.outcome, m.odds FROM _board_pairs n "
     "CROSS JOIN LATERAL (SELECT m.market, m.line, m.outcome, m.odds FROM market_odds m "
-    "  WHERE m.snapshot_id = n.snapshot_id AND m.captured_at = n.captured_at OFFSET 0) m "
+    "  WHERE m.snapshot_id = n.snapshot_id AND m.captured_at = n.captured_at "
+    "  AND m.captured_at >= $1 AND m.captured_at <= $2 OFFSET 0) m "
     "WHERE NOT EXISTS (SELECT FROM {table} x "
-    "  WHERE x.event_id = n.event_id AND x.bookmaker_id = n.bookmaker_id)"
+    "  WHERE x.event_id = n.event_id AND x.bookmaker_id = n.bookmaker_id) RETURNING 1) "
+    "SELECT count(*) FROM written"
 )
 
 # The pairs to pick again (_edge_repick: event_id, bookmaker_id, since): delete their
@@ -135,39 +135,6 @@ _PICKS = {
 }
 
 
-# current_odds (migration 0009) from the newest snapshot per listing this load created
-# (_current_new: snapshot_id, captured_at, bookmaker, bookmaker_event_id): per pair the
-# newest of them; the pair's rows are replaced when it is newer than the stored one (an
-# older file loaded after a newer one changes nothing). The prices are read back by
-# index probe ($1, $2: the load's span prune the plan; OFFSET 0 keeps one probe per
-# pair, pruned to its partition at run time) — the price COPY itself stays as it is.
-_ADVANCE_CURRENT = (
-    "DROP TABLE IF EXISTS _current_pairs",
-    "CREATE TEMP TABLE _current_pairs AS "
-    "SELECT DISTINCT ON (eb.event_id, eb.bookmaker_id) eb.event_id, eb.bookmaker_id, "
-    "n.snapshot_id, n.captured_at FROM _current_new n "
-    "JOIN bookmakers b ON lower(b.name) = lower(n.bookmaker) "
-    "JOIN event_bookmakers eb ON eb.bookmaker_id = b.id "
-    "AND eb.bookmaker_event_id = n.bookmaker_event_id "
-    "ORDER BY eb.event_id, eb.bookmaker_id, n.captured_at DESC",
-    "ANALYZE _current_pairs",
-    "DELETE FROM current_odds c USING _current_pairs n WHERE c.event_id = n.event_id "
-    "AND c.bookmaker_id = n.bookmaker_id AND c.captured_at < n.captured_at",
-)
-_INSERT_CURRENT = (
-    "WITH written AS (INSERT INTO current_odds (event_id, bookmaker_id, snapshot_id, "
-    "captured_at, market, line, outcome, odds) "
-    "SELECT n.event_id, n.bookmaker_id, n.snapshot_id, n.captured_at, m.market, m.line, "
-    "m.outcome, m.odds FROM _current_pairs n "
-    "CROSS JOIN LATERAL (SELECT m.market, m.line, m.outcome, m.odds FROM market_odds m "
-    "  WHERE m.snapshot_id = n.snapshot_id AND m.captured_at = n.captured_at "
-    "  AND m.captured_at >= $1 AND m.captured_at <= $2 OFFSET 0) m "
-    "WHERE NOT EXISTS (SELECT FROM current_odds c "
-    "  WHERE c.event_id = n.event_id AND c.bookmaker_id = n.bookmaker_id) RETURNING 1) "
-    "SELECT count(*) FROM written"
-)
-
-
 def _execute(runner: Any, statement: str) -> None:
     """Run ``statement`` (no parameters) on an ADBC cursor or a SQLAlchemy connection."""
     if isinstance(runner, sa.Connection):
@@ -197,75 +164,54 @@ def repick(runner: Any, tables: Iterable[str] = EDGE_TABLES) -> None:
     _execute(runner, "TRUNCATE _edge_repick")
 
 
-def advance_current(cursor: Any, created: pl.DataFrame) -> int:
-    """Bring ``current_odds`` up to the snapshots a load created (``created``: snapshot
-    key → ``snapshot_id``, as :attr:`Resolution.created`), after their prices were
-    written; return how many rows it wrote.
+def advance_boards(cursor: Any, created: pl.DataFrame, rescheduled: Iterable[int] = ()) -> int:
+    """Bring ``current_odds``, ``opening_odds`` and ``closing_odds`` up to the snapshots
+    a load created (``created``: snapshot key → ``snapshot_id``, as
+    :attr:`oddskit.load_sql.Resolution.created`), after their prices were written, and
+    pick the closing odds of the matches it rescheduled (event ids) again; return how
+    many rows it wrote.
 
-    Per (event, bookmaker) pair, the newest created snapshot replaces the pair's rows
-    when it is newer than the stored one; otherwise they stay. Run in the load's
-    transaction (which holds :func:`lock_for_load`), so a reader sees the prices and
-    the current board change together.
-
-    Example: see :mod:`oddskit.load_sql`'s.
-    """
-    if not created.height:
-        return 0
-    newest = (
-        created.sort("captured_at")
-        .group_by("bookmaker", "bookmaker_event_id")
-        .agg(pl.col("snapshot_id", "captured_at").last())
-    )
-    cursor.execute("DROP TABLE IF EXISTS _current_new")
-    stage(cursor, "_current_new", newest)
-    for statement in _ADVANCE_CURRENT:
-        cursor.execute(statement)
-    span = pa.record_batch(
-        {
-            "since": pa.array([newest["captured_at"].min()], pa.timestamp("us", tz="UTC")),
-            "until": pa.array([newest["captured_at"].max()], pa.timestamp("us", tz="UTC")),
-        }
-    )
-    cursor.execute(_INSERT_CURRENT, parameters=span)
-    return cursor.fetchone()[0]
-
-
-def advance_edges(cursor: Any, created: pl.DataFrame, rescheduled: Iterable[int]) -> None:
-    """Bring ``opening_odds`` and ``closing_odds`` up to the snapshots a load created
-    (``created``: snapshot key → ``snapshot_id``), after their prices were written, and
-    pick the closing odds of the matches it rescheduled (event ids) again.
+    Per (event, bookmaker) pair, the created snapshot a table would pick replaces the
+    pair's rows when it wins over the stored one (newer, older, newer and before
+    kickoff); otherwise they stay: an older file loaded later changes only openings.
+    Run in the load's transaction (which holds :func:`~oddskit.load_sql.lock_for_load`),
+    so a reader sees the prices and the boards change together.
 
     Example: see :mod:`oddskit.load_sql`'s.
     """
+    written = 0
     if created.height:
-        cursor.execute("DROP TABLE IF EXISTS _edge_created")
-        stage(
-            cursor,
-            "_edge_created",
-            created.select("bookmaker", "bookmaker_event_id", "captured_at", "snapshot_id"),
+        cursor.execute("DROP TABLE IF EXISTS _board_created")
+        columns = ("bookmaker", "bookmaker_event_id", "captured_at", "snapshot_id")
+        stage(cursor, "_board_created", created.select(columns))
+        cursor.execute("ANALYZE _board_created")
+        stamp = pa.timestamp("us", tz="UTC")
+        span = pa.record_batch(
+            {
+                "since": pa.array([created["captured_at"].min()], stamp),
+                "until": pa.array([created["captured_at"].max()], stamp),
+            }
         )
-        for table in EDGE_TABLES:
-            cursor.execute("DROP TABLE IF EXISTS _edge_pairs")
-            cursor.execute(_CANDIDATES[table])
-            cursor.execute("ANALYZE _edge_pairs")
-            cursor.execute(
-                f"DELETE FROM {table} x USING _edge_pairs n WHERE x.event_id = n.event_id "  # noqa: S608
-                f"AND x.bookmaker_id = n.bookmaker_id AND x.captured_at {_BEATS[table]} "
-                "n.captured_at"
-            )
-            cursor.execute(_INSERT_CANDIDATES.format(table=table))
+        for table, (condition, order, beaten) in _BOARDS.items():
+            cursor.execute("DROP TABLE IF EXISTS _board_pairs")
+            cursor.execute(_CANDIDATES.format(condition=condition, order=order))
+            cursor.execute("ANALYZE _board_pairs")
+            cursor.execute(_DROP_BEATEN.format(table=table, beaten=beaten))
+            cursor.execute(_INSERT_CANDIDATES.format(table=table), parameters=span)
+            written += cursor.fetchone()[0]
     events = sorted(set(rescheduled))
     if events:
-        cursor.execute("DROP TABLE IF EXISTS _edge_rescheduled")
+        cursor.execute("DROP TABLE IF EXISTS _board_rescheduled")
         ids = pl.DataFrame({"event_id": events}, schema={"event_id": pl.Int64})
-        stage(cursor, "_edge_rescheduled", ids)
+        stage(cursor, "_board_rescheduled", ids)
         cursor.execute(_REPICK_TABLE)
         cursor.execute(
             "INSERT INTO _edge_repick SELECT DISTINCT eb.event_id, eb.bookmaker_id, "
             "CAST(NULL AS timestamptz) "
-            "FROM event_bookmakers eb JOIN _edge_rescheduled r ON r.event_id = eb.event_id"
+            "FROM event_bookmakers eb JOIN _board_rescheduled r ON r.event_id = eb.event_id"
         )
         repick(cursor, ["closing_odds"])
+    return written
 
 
 def move_pair(conn: sa.Connection, old_event: int, new_event: int, bookmaker_id: int) -> None:

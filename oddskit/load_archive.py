@@ -40,7 +40,7 @@ import sqlalchemy as sa
 
 from oddskit.archive import TAG, merge_day, target_root
 from oddskit.archive_files import ARCHIVE_SCHEMA, ArchiveError
-from oddskit.board_edges import advance_edges
+from oddskit.board_edges import advance_boards
 from oddskit.checker import EVENT_KEY, SourceChecker
 from oddskit.connection import Database
 from oddskit.errors import OddskitError
@@ -161,7 +161,7 @@ def _link(
             # a failure after this leaves them wider than the rows, which is allowed).
             widen_capture_bounds(cursor)
             # A rescheduled match's closing odds in the live tables are picked again.
-            advance_edges(cursor, pl.DataFrame(), resolution.rescheduled_ids)
+            advance_boards(cursor, pl.DataFrame(), resolution.rescheduled_ids)
             tally.new_bookmakers += resolution.new_bookmakers
             tally.new_events += resolution.new_events
             tally.rescheduled_events += resolution.rescheduled_events

@@ -14,18 +14,19 @@ of snapshots (:data:`oddskit.checker.SNAPSHOT_COLUMNS`), are set-based:
    (``first_captured_at``/``last_captured_at``, which the query helpers prune by);
 3. :func:`with_snapshot_ids` turns checked prices into ``market_odds`` rows and
    :func:`copy_prices` streams them in with ``adbc_ingest`` (binary COPY);
-4. :func:`oddskit.board_edges.advance_current` brings ``current_odds`` (each event ×
-   bookmaker's newest snapshot) up to the newest snapshots the load created, and
-   :func:`oddskit.board_edges.advance_edges` ``opening_odds`` and ``closing_odds``.
+4. :func:`oddskit.board_edges.advance_boards` brings ``current_odds``, ``opening_odds``
+   and ``closing_odds`` (each event × bookmaker's newest, first and closing snapshot)
+   up to the snapshots the load created.
 
 Identity resolution is one step, :func:`link_events`, so that it can be replaced
 (by bookmaker event id, then SportRadar id today).
 
 Example:
-    One snapshot of a new bookmaker with one price, in a transaction rolled back:
+    One snapshot of a new bookmaker with one price, in a transaction rolled back (captured
+    at kickoff: the current and opening odds, not the closing ones):
 
     >>> from datetime import UTC, datetime
-    >>> from oddskit.board_edges import advance_current, advance_edges
+    >>> from oddskit.board_edges import advance_boards
     >>> at = datetime(2026, 11, 28, 12, tzinfo=UTC)
     >>> snapshot = pl.DataFrame({"row": [1], "bookmaker": ["Doctest Bet"],
     ...     "bookmaker_event_id": ["X-1"], "captured_at": [at], "sport": ["football"],
@@ -39,12 +40,11 @@ Example:
     ...     done = resolve_snapshots(cursor, snapshot, 0, drop_conflicts=False, analyze=False)
     ...     widened = widen_capture_bounds(cursor)
     ...     written = copy_prices(cursor, with_snapshot_ids(prices, done.created))
-    ...     current = advance_current(cursor, done.created)
-    ...     advance_edges(cursor, done.created, done.rescheduled_ids)
+    ...     boards = advance_boards(cursor, done.created, done.rescheduled_ids)
     ...     stored = count_stored_snapshots(cursor, snapshot.select(SNAPSHOT_KEY))
     ...     conn.rollback()
-    >>> done.new_bookmakers, done.new_events, done.created.height, widened, written, current, stored
-    (1, 1, 1, 1, 1, 1, 1)
+    >>> done.new_bookmakers, done.new_events, done.created.height, widened, written, boards, stored
+    (1, 1, 1, 1, 1, 2, 1)
 """
 
 from __future__ import annotations

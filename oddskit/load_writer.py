@@ -32,7 +32,7 @@ from typing import Any
 import polars as pl
 import pyarrow as pa
 
-from oddskit.board_edges import advance_current, advance_edges
+from oddskit.board_edges import advance_boards
 from oddskit.errors import ValidationError
 from oddskit.load_sql import (
     conflict_errors,
@@ -139,10 +139,9 @@ class LoadWriter:
 
     def finish(self) -> None:
         """Update the tables derived from what this load wrote, after its last prices:
-        ``current_odds`` (:func:`~oddskit.board_edges.advance_current`), ``opening_odds``
-        and ``closing_odds`` (:func:`~oddskit.board_edges.advance_edges`)."""
-        advance_current(self.cursor, self.created)
-        advance_edges(self.cursor, self.created, self.rescheduled)
+        ``current_odds``, ``opening_odds`` and ``closing_odds``
+        (:func:`~oddskit.board_edges.advance_boards`)."""
+        advance_boards(self.cursor, self.created, self.rescheduled)
 
 
 class PriceSpool:

@@ -2,7 +2,7 @@ r"""The board now, from ``current_odds``: each event × bookmaker's newest live 
 
 ``current_odds`` (migration 0009) holds the prices of each (event, bookmaker) pair's
 newest snapshot in the live tables. The loader replaces a pair's rows in the load's
-own transaction when it writes a newer snapshot (:func:`oddskit.board_edges.advance_current`;
+own transaction when it writes a newer snapshot (:func:`oddskit.board_edges.advance_boards`;
 an older file loaded later changes nothing), retention deletes the rows of the price
 partitions it drops, and relinking a listing moves its rows. So the board "now" is
 one scan of a table of one row per pair × price, whatever the history stored, instead
