@@ -65,28 +65,36 @@ EDGE_TABLES: tuple[str, ...] = ("opening_odds", "closing_odds")
 _BOARDS = {
     "current_odds": ("true", "DESC", "<"),  # the newest
     "opening_odds": ("true", "ASC", ">"),  # the first
-    "closing_odds": ("n.captured_at < ev.kickoff", "DESC", "<"),  # the last before kickoff
+    "closing_odds": ("captured_at < kickoff", "DESC", "<"),  # the last before kickoff
 }
 
-# A load's candidates (from _board_created: the snapshots it created, with their
-# listing): per pair, the one of them its table would pick.
+# A load's created snapshots (_board_created: with their listing) with their pair and
+# its kickoff, once; then per table and pair the one of them the table would pick.
+_LISTED = (
+    "CREATE TEMP TABLE _board_listed AS "
+    "SELECT eb.event_id, eb.bookmaker_id, ev.kickoff, n.snapshot_id, n.captured_at "
+    "FROM _board_created n JOIN bookmakers b ON lower(b.name) = lower(n.bookmaker) "
+    "JOIN event_bookmakers eb ON eb.bookmaker_id = b.id "
+    "AND eb.bookmaker_event_id = n.bookmaker_event_id JOIN events ev ON ev.id = eb.event_id"
+)
 _CANDIDATES = (
     "CREATE TEMP TABLE _board_pairs AS "
-    "SELECT DISTINCT ON (eb.event_id, eb.bookmaker_id) eb.event_id, eb.bookmaker_id, "
-    "n.snapshot_id, n.captured_at FROM _board_created n "
-    "JOIN bookmakers b ON lower(b.name) = lower(n.bookmaker) "
-    "JOIN event_bookmakers eb ON eb.bookmaker_id = b.id "
-    "AND eb.bookmaker_event_id = n.bookmaker_event_id "
-    "JOIN events ev ON ev.id = eb.event_id WHERE {condition} "
-    "ORDER BY eb.event_id, eb.bookmaker_id, n.captured_at {order}"
+    "SELECT DISTINCT ON (event_id, bookmaker_id) event_id, bookmaker_id, snapshot_id, "
+    "captured_at FROM _board_listed WHERE {condition} "
+    "ORDER BY event_id, bookmaker_id, captured_at {order}"
 )
+# The stored rows a candidate beats go; then the candidates of pairs whose stored rows
+# stay (they won) are left out (before the insert: an anti-join against the table being
+# written would scan the rows it is adding, once per pair).
 _DROP_BEATEN = (
     "DELETE FROM {table} x USING _board_pairs n WHERE x.event_id = n.event_id "
-    "AND x.bookmaker_id = n.bookmaker_id AND x.captured_at {beaten} n.captured_at"
+    "AND x.bookmaker_id = n.bookmaker_id AND x.captured_at {beaten} n.captured_at",
+    "DELETE FROM _board_pairs n USING {table} x "
+    "WHERE x.event_id = n.event_id AND x.bookmaker_id = n.bookmaker_id",
 )
-# The candidates' prices, read back by index probe, for the pairs left without rows
-# ($1, $2: the load's span prune the plan; OFFSET 0 keeps one probe per pair, pruned
-# to its partition at run time) — the price COPY itself stays as it is.
+# The remaining candidates' prices, read back by index probe ($1, $2: the load's span
+# prune the plan; OFFSET 0 keeps one probe per pair, pruned to its partition at run
+# time) — the price COPY itself stays as it is.
 _INSERT_CANDIDATES = (
     "WITH written AS (INSERT INTO {table} (event_id, bookmaker_id, snapshot_id, captured_at, "
     "market, line, outcome, odds) "
@@ -94,9 +102,7 @@ _INSERT_CANDIDATES = (
     "m.outcome, m.odds FROM _board_pairs n "
     "CROSS JOIN LATERAL (SELECT m.market, m.line, m.outcome, m.odds FROM market_odds m "
     "  WHERE m.snapshot_id = n.snapshot_id AND m.captured_at = n.captured_at "
-    "  AND m.captured_at >= $1 AND m.captured_at <= $2 OFFSET 0) m "
-    "WHERE NOT EXISTS (SELECT FROM {table} x "
-    "  WHERE x.event_id = n.event_id AND x.bookmaker_id = n.bookmaker_id) RETURNING 1) "
+    "  AND m.captured_at >= $1 AND m.captured_at <= $2 OFFSET 0) m RETURNING 1) "
     "SELECT count(*) FROM written"
 )
 
@@ -158,6 +164,7 @@ def repick(runner: Any, tables: Iterable[str] = EDGE_TABLES) -> None:
         ...     conn.exec_driver_sql("SELECT count(*) FROM _edge_repick").scalar_one()
         0
     """
+    _execute(runner, "SET LOCAL jit = off")  # index probes per pair (see advance_boards)
     for table in tables:
         for statement in _REPICK:
             _execute(runner, statement.format(table=table, pick=_PICKS[table]))
@@ -180,11 +187,15 @@ def advance_boards(cursor: Any, created: pl.DataFrame, rescheduled: Iterable[int
     Example: see :mod:`oddskit.load_sql`'s.
     """
     written = 0
+    # Index probes per pair: JIT would compile each statement for ~0.3 s (the planner's
+    # cost for a probe per pair is far above jit_above_cost) to save nothing.
+    cursor.execute("SET LOCAL jit = off")
     if created.height:
-        cursor.execute("DROP TABLE IF EXISTS _board_created")
+        cursor.execute("DROP TABLE IF EXISTS _board_created, _board_listed")
         columns = ("bookmaker", "bookmaker_event_id", "captured_at", "snapshot_id")
         stage(cursor, "_board_created", created.select(columns))
         cursor.execute("ANALYZE _board_created")
+        cursor.execute(_LISTED)
         stamp = pa.timestamp("us", tz="UTC")
         span = pa.record_batch(
             {
@@ -196,7 +207,8 @@ def advance_boards(cursor: Any, created: pl.DataFrame, rescheduled: Iterable[int
             cursor.execute("DROP TABLE IF EXISTS _board_pairs")
             cursor.execute(_CANDIDATES.format(condition=condition, order=order))
             cursor.execute("ANALYZE _board_pairs")
-            cursor.execute(_DROP_BEATEN.format(table=table, beaten=beaten))
+            for statement in _DROP_BEATEN:
+                cursor.execute(statement.format(table=table, beaten=beaten))
             cursor.execute(_INSERT_CANDIDATES.format(table=table), parameters=span)
             written += cursor.fetchone()[0]
     events = sorted(set(rescheduled))
