@@ -513,13 +513,14 @@ def loads_command(
     Loads whose loader is gone (killed, or cut off by a server restart) are marked
     failed first, as abandoned.
     """
-    from oddskit.queries import fetch_load_runs
-    from oddskit.runs import close_abandoned_runs
+    from oddskit.arguments import integer
+    from oddskit.runs import close_abandoned_runs, recent_runs  # no Polars: answers at once
 
     fmt = check_format(fmt)
+    limit = integer(limit, "limit")  # type: ignore[assignment]
     with open_database(quiet_stdout=fmt != "table") as db:
         close_abandoned_runs(db)
-        frame = fetch_load_runs(db, limit=limit, kind="load")
+        runs = recent_runs(db, limit=limit, kind="load")
     columns = [
         Column("run", text=str, key="run_id"),
         Column("source"),
@@ -533,7 +534,7 @@ def loads_command(
     if fmt != "table":
         columns.insert(3, Column("error"))
     rows = []
-    for row in frame.iter_rows(named=True):
+    for row in runs:
         status = row["status"]
         if fmt == "table" and row["error"]:
             status = f"{status}: {row['error'][:60]}"

@@ -29,6 +29,7 @@ from oddskit.query_builder import (
     micros,
     run_query,
 )
+from oddskit.runs import recent_runs
 
 __all__ = [
     "COVERAGE_EVERY",
@@ -362,25 +363,6 @@ def fetch_gaps(
     return frame.with_columns(gap.alias("gap"), missed.alias("missed")).cast(dict(GAPS_SCHEMA))
 
 
-def _runs_sql(*, limit: int, kind: str | None, status: str | None) -> Query:
-    q = Query()
-    q.add(
-        "SELECT r.id AS run_id, r.kind, b.name AS bookmaker, r.source, r.status,",
-        "       r.started_at, r.finished_at, r.rows_read, r.rows_loaded, r.rows_present,",
-        "       r.rows_rejected,",
-        "       (SELECT count(*) FROM scrape_errors x WHERE x.run_id = r.id) AS errors,",
-        "       r.file_hash, r.details ->> 'error' AS error",
-        "FROM scrape_runs r LEFT JOIN bookmakers b ON b.id = r.bookmaker_id",
-        "WHERE true",
-    )
-    if kind is not None:
-        q.add(f"  AND r.kind = {q.bind(kind, 'text')}")
-    if status is not None:
-        q.add(f"  AND r.status = {q.bind(status, 'text')}")
-    q.add(f"ORDER BY r.id DESC LIMIT {q.bind(limit, 'bigint')}")
-    return q
-
-
 def fetch_load_runs(
     db: Database,
     *,
@@ -413,12 +395,14 @@ def fetch_load_runs(
     >>> fetch_load_runs(db, limit=1, kind="load").select("source", "status", "rows_rejected").rows()
     [('polars.DataFrame', 'succeeded', 0)]
     """
-    query = _runs_sql(
+    runs = recent_runs(
+        db,
         limit=integer(limit, "limit"),  # type: ignore[arg-type]
         kind=choice(kind, "kind", RunKind, allow_none=True),
         status=choice(status, "status", RunStatus, allow_none=True),
     )
-    return run_query(db, query, LOAD_RUNS_SCHEMA, "Fetching runs")
+    frame = pl.DataFrame(runs, schema=list(LOAD_RUNS_SCHEMA), orient="row")
+    return frame.select(pl.col(name).cast(dtype) for name, dtype in LOAD_RUNS_SCHEMA.items())
 
 
 def fetch_run_errors(db: Database, run_id: int) -> pl.DataFrame:

@@ -27,14 +27,16 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import polars as pl
-import pyarrow as pa
 import sqlalchemy as sa
 
 from oddskit.connection import Database
 from oddskit.errors import ConfigurationError
+
+if TYPE_CHECKING:  # Polars and Arrow only where a run's errors are written
+    import polars as pl
+    import pyarrow as pa
 
 log = logging.getLogger("oddskit")
 
@@ -51,14 +53,16 @@ ABANDONED = (
     "run was committed. Load the source again (loading is idempotent)."
 )
 
-_ERRORS_SCHEMA = pa.schema(
-    [
-        ("run_id", pa.int64()),
-        ("row_number", pa.int64()),
-        ("column_name", pa.string()),
-        ("value", pa.string()),
-        ("message", pa.string()),
-    ]
+# The most recent runs, newest first, with their error counts.
+_RECENT_RUNS = (
+    "SELECT r.id AS run_id, r.kind, b.name AS bookmaker, r.source, r.status, "
+    "r.started_at, r.finished_at, r.rows_read, r.rows_loaded, r.rows_present, "
+    "r.rows_rejected, (SELECT count(*) FROM scrape_errors x WHERE x.run_id = r.id) AS errors, "
+    "r.file_hash, r.details ->> 'error' AS error "
+    "FROM scrape_runs r LEFT JOIN bookmakers b ON b.id = r.bookmaker_id "
+    "WHERE (CAST(:kind AS text) IS NULL OR r.kind = :kind) "
+    "AND (CAST(:status AS text) IS NULL OR r.status = :status) "
+    "ORDER BY r.id DESC LIMIT :limit"
 )
 
 # The server probes an idle TCP client after 60 s, every 10 s, 3 times: a loader whose
@@ -237,6 +241,18 @@ class RunRecord:
             conn.close()
 
     def _error_rows(self, errors: pl.DataFrame) -> pa.Table:
+        import polars as pl
+        import pyarrow as pa
+
+        schema = pa.schema(
+            [
+                ("run_id", pa.int64()),
+                ("row_number", pa.int64()),
+                ("column_name", pa.string()),
+                ("value", pa.string()),
+                ("message", pa.string()),
+            ]
+        )
         table = errors.head(MAX_STORED_ERRORS).select(
             pl.lit(self.id, dtype=pl.Int64).alias("run_id"),
             pl.col("row").cast(pl.Int64).alias("row_number"),
@@ -244,7 +260,29 @@ class RunRecord:
             pl.col("value"),
             pl.col("reason").fill_null("").alias("message"),
         )
-        return table.to_arrow().cast(_ERRORS_SCHEMA)
+        return table.to_arrow().cast(schema)
+
+
+def recent_runs(
+    db: Database, *, limit: int, kind: str | None = None, status: str | None = None
+) -> list[dict[str, Any]]:
+    """The most recent runs, newest first, as dicts (the columns of
+    :data:`oddskit.queries_quality.LOAD_RUNS_SCHEMA`; arguments already checked): what
+    :func:`oddskit.queries_quality.fetch_load_runs` returns as a frame, read without
+    Polars or ADBC, for a command line that answers at once.
+
+    Example:
+        >>> [run["source"] for run in recent_runs(db, limit=1, kind="load")]
+        ['polars.DataFrame']
+    """
+    try:
+        with db.engine.connect() as conn:
+            rows = conn.execute(
+                sa.text(_RECENT_RUNS), {"kind": kind, "status": status, "limit": limit}
+            )
+            return [dict(row._mapping) for row in rows]
+    except sa.exc.DBAPIError as exc:
+        raise db.error("Fetching runs failed", exc) from None
 
 
 def close_abandoned_runs(db: Database) -> list[int]:

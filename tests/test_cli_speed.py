@@ -75,3 +75,23 @@ def test_the_light_list_of_partitioned_tables_is_the_models_one() -> None:
     from oddskit.models import PARTITIONED_TABLES as MODELS
 
     assert PARTITIONED_TABLES == MODELS
+
+
+@pytest.mark.parametrize("command", ["loads", "partitions"])
+def test_listing_commands_read_without_polars_or_adbc(make_migrated, command: str) -> None:
+    # Listing loads or partitions answers in well under a second (cli.md): no frame
+    # library and no ADBC driver, only the SQL layer.
+    db = make_migrated("system", "native")
+    code = (
+        "import sys\n"
+        "from oddskit.cli import main\n"
+        f"sys.argv = ['oddskit', '--database-url', {db.libpq_url!r}, {command!r}]\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit as exit:\n"
+        "    assert not exit.code, exit.code"
+    )
+    loaded = modules_after(code)
+    assert "sqlalchemy" in loaded  # the probe ran the command
+    heavy = {"polars", "pyarrow", "adbc_driver_postgresql", "adbc_driver_manager", "pandas"}
+    assert not loaded & heavy, loaded & heavy
