@@ -185,6 +185,10 @@ def _documents(path: Path) -> Iterator[tuple[int, Any]]:
             ) from None
 
 
+# The rows read from a file: the output's columns but the SportRadar id (the API has none).
+_ROW_SCHEMA = {name: dtype for name, dtype in OUTPUT_SCHEMA.items() if name != "sportradar_id"}
+
+
 def _read_file(path: Path, odds_format: OddsFormat) -> pl.DataFrame:
     rows: list[tuple] = []
     for line, document in _documents(path):
@@ -205,22 +209,7 @@ def _read_file(path: Path, odds_format: OddsFormat) -> pl.DataFrame:
             rows.extend(_event_rows(path, line, event, snapshot_time))
     frame = pl.DataFrame(
         rows,
-        schema={
-            "captured_at": pl.Datetime("us", "UTC"),
-            "bookmaker": pl.String,
-            "sport": pl.String,
-            "country": pl.String,
-            "tournament": pl.String,
-            "match_key": pl.String,
-            "bookmaker_event_id": pl.String,
-            "home_team": pl.String,
-            "away_team": pl.String,
-            "kickoff": pl.Datetime("us", "UTC"),
-            "market": pl.String,
-            "line": pl.Float64,
-            "outcome": pl.String,
-            "odds": pl.Float64,
-        },
+        schema=_ROW_SCHEMA,
         orient="row",
     )
     if odds_format == "american" or (odds_format == "auto" and _looks_american(path, frame)):
