@@ -420,10 +420,16 @@ def captured_sql(call: Callable[[], Any]) -> tuple[str, list[Any]]:
     """Run a helper once with ``run_query`` wrapped; return the SQL of its main query."""
     import oddskit.queries
     import oddskit.queries_board
+    import oddskit.queries_current
     import oddskit.queries_quality
     import oddskit.query_builder
 
-    modules = (oddskit.queries, oddskit.queries_board, oddskit.queries_quality)
+    modules = (
+        oddskit.queries,
+        oddskit.queries_board,
+        oddskit.queries_current,
+        oddskit.queries_quality,
+    )
     seen: list[Any] = []
     original = oddskit.query_builder.run_query
 
@@ -485,6 +491,7 @@ def cases(url: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Each query × window: the helper call and the query object of its exact SQL."""
     import oddskit.queries as q
     import oddskit.queries_board as qb
+    import oddskit.queries_current as qc
 
     with autocommit(url) as conn:
         newest = conn.execute("SELECT max(captured_at) FROM odds_snapshots").fetchone()[0]
@@ -527,7 +534,8 @@ def cases(url: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
                 "helper": lambda db, lb=lookback: q.fetch_latest_odds(
                     db, as_of=newest, lookback=lb
                 ),
-                "sql": qb._latest_sql(as_of=newest, since=since),
+                # as of the newest snapshot: from current_odds (no pair is newer)
+                "sql": qc.current_sql(newest, since=since),
                 "interactive": True,
             },
             {
