@@ -32,7 +32,7 @@ import polars as pl
 import sqlalchemy as sa
 
 from oddskit.arguments import integers, texts, window
-from oddskit.board_edges import move_pair
+from oddskit.board_tables import move_pair
 from oddskit.connection import Database
 from oddskit.errors import ConfigurationError, DatabaseError
 from oddskit.identity import DEFAULT_TOLERANCE, name_similarity, score_candidates, team_key_of

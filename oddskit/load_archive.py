@@ -40,7 +40,7 @@ import sqlalchemy as sa
 
 from oddskit.archive import TAG, merge_day, target_root
 from oddskit.archive_files import ARCHIVE_SCHEMA, ArchiveError
-from oddskit.board_edges import advance_boards
+from oddskit.board_tables import advance_boards
 from oddskit.checker import EVENT_KEY, SourceChecker
 from oddskit.connection import Database
 from oddskit.errors import OddskitError

@@ -14,7 +14,7 @@ of snapshots (:data:`oddskit.checker.SNAPSHOT_COLUMNS`), are set-based:
    (``first_captured_at``/``last_captured_at``, which the query helpers prune by);
 3. :func:`with_snapshot_ids` turns checked prices into ``market_odds`` rows and
    :func:`copy_prices` streams them in with ``adbc_ingest`` (binary COPY);
-4. :func:`oddskit.board_edges.advance_boards` brings ``current_odds``, ``opening_odds``
+4. :func:`oddskit.board_tables.advance_boards` brings ``current_odds``, ``opening_odds``
    and ``closing_odds`` (each event × bookmaker's newest, first and closing snapshot)
    up to the snapshots the load created.
 
@@ -26,7 +26,7 @@ Example:
     at kickoff: the current and opening odds, not the closing ones):
 
     >>> from datetime import UTC, datetime
-    >>> from oddskit.board_edges import advance_boards
+    >>> from oddskit.board_tables import advance_boards
     >>> at = datetime(2026, 11, 28, 12, tzinfo=UTC)
     >>> snapshot = pl.DataFrame({"row": [1], "bookmaker": ["Doctest Bet"],
     ...     "bookmaker_event_id": ["X-1"], "captured_at": [at], "sport": ["football"],

@@ -32,7 +32,7 @@ from typing import Any
 import polars as pl
 import pyarrow as pa
 
-from oddskit.board_edges import advance_boards
+from oddskit.board_tables import advance_boards
 from oddskit.errors import ValidationError
 from oddskit.load_sql import (
     conflict_errors,
@@ -140,7 +140,7 @@ class LoadWriter:
     def finish(self) -> None:
         """Update the tables derived from what this load wrote, after its last prices:
         ``current_odds``, ``opening_odds`` and ``closing_odds``
-        (:func:`~oddskit.board_edges.advance_boards`)."""
+        (:func:`~oddskit.board_tables.advance_boards`)."""
         advance_boards(self.cursor, self.created, self.rescheduled)
 
 

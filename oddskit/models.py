@@ -449,7 +449,7 @@ class CurrentOdds(_PairBoard, Base):
 
 class OpeningOdds(_PairBoard, Base):
     """The prices of each event × bookmaker's first snapshot in the live tables
-    (migration 0010), kept as :class:`CurrentOdds` is (:mod:`oddskit.board_edges`)."""
+    (migration 0010), kept as :class:`CurrentOdds` is (:mod:`oddskit.board_tables`)."""
 
     __tablename__ = "opening_odds"
 
@@ -457,6 +457,6 @@ class OpeningOdds(_PairBoard, Base):
 class ClosingOdds(_PairBoard, Base):
     """The prices of each event × bookmaker's last snapshot before its event's kickoff in
     the live tables (migration 0010), kept as :class:`CurrentOdds` is, and again for an
-    event whose kickoff changes (:mod:`oddskit.board_edges`)."""
+    event whose kickoff changes (:mod:`oddskit.board_tables`)."""
 
     __tablename__ = "closing_odds"

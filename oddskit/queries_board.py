@@ -3,7 +3,7 @@ r"""The board: one snapshot per event × bookmaker (latest as of a time, opening
 Opening and closing odds are read from ``opening_odds`` and ``closing_odds``, and the
 board now (or at any instant no selected pair has a newer snapshot than) from
 ``current_odds``: tables of one snapshot per pair that the loader keeps in the load's
-transaction (:mod:`oddskit.board_edges`, :mod:`oddskit.queries_current`), so that
+transaction (:mod:`oddskit.board_tables`, :mod:`oddskit.queries_current`), so that
 a season's board is one scan of a small table, whatever the history stored.
 
 The latest odds as of a past instant take the (event, bookmaker) pairs from
@@ -191,7 +191,7 @@ def _edge_sql(
     kickoff_until: datetime | None = None,
 ) -> Query:
     """The opening (or closing) board of the live tables, from ``opening_odds`` (or
-    ``closing_odds``, :mod:`oddskit.board_edges`), in no order (sort by
+    ``closing_odds``, :mod:`oddskit.board_tables`), in no order (sort by
     :data:`~oddskit.queries_current.BOARD_ORDER`)."""
     q = Query()
     table = "closing_odds" if closing else "opening_odds"

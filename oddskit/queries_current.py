@@ -2,7 +2,7 @@ r"""The board now, from ``current_odds``: each event × bookmaker's newest live 
 
 ``current_odds`` (migration 0009) holds the prices of each (event, bookmaker) pair's
 newest snapshot in the live tables. The loader replaces a pair's rows in the load's
-own transaction when it writes a newer snapshot (:func:`oddskit.board_edges.advance_boards`;
+own transaction when it writes a newer snapshot (:func:`oddskit.board_tables.advance_boards`;
 an older file loaded later changes nothing), retention deletes the rows of the price
 partitions it drops, and relinking a listing moves its rows. So the board "now" is
 one scan of a table of one row per pair × price, whatever the history stored, instead
@@ -40,7 +40,7 @@ import polars as pl
 import sqlalchemy as sa
 
 from oddskit.backends import current_schema
-from oddskit.board_edges import after_price_drop
+from oddskit.board_tables import after_price_drop
 from oddskit.connection import Database
 from oddskit.query_builder import Query, any_of, bookmaker_ids, run_query
 
@@ -206,7 +206,7 @@ def dropping_prices(conn: sa.Connection, name: str) -> Iterator[None]:
     ``current_odds`` mirrors the live tables, so retention takes a day's current rows
     with the day's prices, archived or not; ``opening_odds`` and ``closing_odds`` too,
     and their pairs get them picked again from the days left
-    (:func:`oddskit.board_edges.after_price_drop`). The range is read before the drop and the
+    (:func:`oddskit.board_tables.after_price_drop`). The range is read before the drop and the
     rows deleted after it, once the drop has waited for any loader (a loader updates
     ``current_odds`` last: deleting first could deadlock with it).
 

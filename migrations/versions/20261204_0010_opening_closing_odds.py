@@ -4,7 +4,7 @@ For every (event, bookmaker) pair with a snapshot in the live tables, ``opening_
 holds the prices of the pair's first snapshot and ``closing_odds`` those of its last
 snapshot strictly before the event's kickoff: what ``fetch_opening_odds`` and
 ``fetch_closing_odds`` pick, without a probe per pair through every daily partition
-of a season. Kept as ``current_odds`` is (:mod:`oddskit.board_edges`): by the loader in
+of a season. Kept as ``current_odds`` is (:mod:`oddskit.board_tables`): by the loader in
 the load's transaction (and again for a rescheduled match's closing odds), by
 relinking, and by retention. Same columns and keys as ``current_odds``.
 

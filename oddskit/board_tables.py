@@ -28,12 +28,15 @@ A pick from the live tables (:func:`repick`) is the helpers' own probe: per pair
 first (or last pre-kickoff) snapshot within the pair's capture bounds, and its prices.
 
 Example:
-    >>> with db.engine.begin() as conn:
-    ...     pairs = conn.exec_driver_sql(
-    ...         "SELECT count(DISTINCT (event_id, bookmaker_id)) FROM opening_odds"
-    ...     ).scalar_one()
-    ...     conn.rollback()
-    >>> pairs > 0
+    The opening odds of match 1 are the rows stored for it:
+
+    >>> from oddskit.queries import fetch_opening_odds
+    >>> with db.engine.connect() as conn:
+    ...     stored = conn.exec_driver_sql(
+    ...         "SELECT count(*), min(captured_at) FROM opening_odds WHERE event_id = 1"
+    ...     ).one()
+    >>> opening = fetch_opening_odds(db, event_ids=[1])
+    >>> (opening.height, opening["captured_at"].min()) == tuple(stored)
     True
 """
 
