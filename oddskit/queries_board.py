@@ -322,6 +322,7 @@ def fetch_latest_odds(
                 bookmakers=names,
                 markets=markets,
                 ahead=False if as_of is not None else None,
+                exact_instant=as_of is not None,
             )
         query = _latest_sql(upper, since=lower, event_ids=ids, bookmakers=names, markets=markets)
         return run_query(db, query, BOARD_SCHEMA, what)

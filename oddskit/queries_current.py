@@ -73,10 +73,16 @@ def current_board(
     bookmakers: list[str] | None = None,
     markets: list[str] | None = None,
     ahead: bool | None = None,
+    exact_instant: bool = False,
 ) -> pl.DataFrame:
     """The board at ``now`` from ``current_odds`` (columns ``schema``): :func:`current_sql`,
     with the as-of probe for the pairs whose newest snapshot is after ``now`` only when
     there are any (``ahead``: :func:`any_ahead`, read when left out).
+
+    With ``exact_instant`` (an explicit ``as_of``) the captures are bounded by ``now`` in
+    the SQL too, against a load that commits a later snapshot meanwhile. Without it (the
+    board *now*) and with none ahead, the bound is left out: a whole board then binds no
+    value, and ADBC streams it with ``COPY`` (1.8× faster for 111k rows, measured).
 
     Example:
         >>> from datetime import UTC, datetime
@@ -89,7 +95,12 @@ def current_board(
     if ahead is None:
         ahead = any_ahead(db, now, event_ids=event_ids, bookmakers=bookmakers)
     query = current_sql(
-        now, since=since, event_ids=event_ids, bookmakers=bookmakers, markets=markets, ahead=ahead
+        now if ahead or exact_instant else None,
+        since=since,
+        event_ids=event_ids,
+        bookmakers=bookmakers,
+        markets=markets,
+        ahead=ahead,
     )
     return run_query(db, query, schema, what).sort(BOARD_ORDER, nulls_last=True)
 
@@ -120,7 +131,7 @@ def any_ahead(
 
 
 def current_sql(
-    now: datetime,
+    now: datetime | None,
     *,
     since: datetime | None = None,
     event_ids: list[int] | None = None,
@@ -128,7 +139,8 @@ def current_sql(
     markets: list[str] | None = None,
     ahead: bool = False,
 ) -> Query:
-    """The board at ``now`` (snapshots captured in ``[since, now]``) from ``current_odds``.
+    """The board at ``now`` (snapshots captured in ``[since, now]``) from ``current_odds``;
+    ``now=None``: every pair's newest stored snapshot (in ``[since, ∞)``).
 
     Columns of :data:`oddskit.queries_board.BOARD_SCHEMA`, in no order (sort by
     :data:`BOARD_ORDER`, as :func:`current_board` does). With ``ahead``,
@@ -143,8 +155,10 @@ def current_sql(
         >>> "odds_snapshots" in current_sql(datetime.now(UTC), ahead=True).sql
         True
     """
+    if ahead and now is None:
+        raise ValueError("the pairs ahead of an instant need the instant")
     q = Query()
-    now_sql = q.bind(now, "timestamptz")
+    now_sql = q.bind(now, "timestamptz") if now is not None else None
     since_sql = q.bind(since, "timestamptz") if since is not None else None
 
     def pair_filters(alias: str) -> None:
@@ -152,7 +166,8 @@ def current_sql(
         bookmaker_ids(q, f"{alias}.bookmaker_id", bookmakers)
 
     def window(column: str) -> None:
-        q.add(f"  AND {column} <= {now_sql}")
+        if now_sql is not None:
+            q.add(f"  AND {column} <= {now_sql}")
         if since_sql is not None:
             q.add(f"  AND {column} >= {since_sql}")
 
