@@ -37,14 +37,7 @@ from oddskit.connection import Database
 from oddskit.queries_archive import archive_files, archived_board
 from oddskit.queries_bounds import capture_bounds, selects_pairs
 from oddskit.queries_current import BOARD_ORDER, any_ahead, current_board
-from oddskit.query_builder import (
-    UTC_DATETIME,
-    Query,
-    any_of,
-    bookmaker_ids,
-    run_query,
-    time_window,
-)
+from oddskit.query_builder import UTC_DATETIME, Query, any_of, pair_filter, run_query
 
 __all__ = ["BOARD_SCHEMA", "fetch_closing_odds", "fetch_latest_odds", "fetch_opening_odds"]
 
@@ -96,30 +89,25 @@ def _pairs_sql(
         "JOIN bookmakers b ON b.id = eb.bookmaker_id",
         "WHERE true",
     )
-    any_of(q, "eb.event_id", event_ids, "bigint[]")
-    bookmaker_ids(q, "eb.bookmaker_id", bookmakers)
-    time_window(q, ("ev.kickoff",), kickoff_since, kickoff_until)
+    pair_filter(q, "eb", event_ids, bookmakers, kickoff_since, kickoff_until)
     return q
 
 
-def _board_sql(
+def _latest_sql(
+    as_of: datetime,
     *,
-    event_ids: list[int] | None,
-    bookmakers: list[str] | None,
-    markets: list[str] | None,
-    kickoff_since: datetime | None = None,
-    kickoff_until: datetime | None = None,
-    newest: bool,
-    snapshot_bounds: tuple[datetime | None, datetime | None] = (None, None),
-    before_kickoff: bool = False,
+    since: datetime | None = None,
+    event_ids: list[int] | None = None,
+    bookmakers: list[str] | None = None,
+    markets: list[str] | None = None,
 ) -> Query:
-    """One snapshot per (event, bookmaker) pair and its prices.
+    """Each (event, bookmaker) pair's newest snapshot in ``[since, as_of]`` and its prices
+    (``markets=None`` for archived days: the pick needs every market of a snapshot).
 
-    ``newest`` picks the newest snapshot (else the first); ``snapshot_bounds`` limits
-    it to ``[lower, upper]``: constants, the same on the prices, so that the planner
-    keeps only the partitions between them (:mod:`oddskit.queries_bounds`);
-    ``before_kickoff`` to captures before kickoff. Each pair's probe is also bounded
-    by the pair's own first and last capture, so that it visits only those days.
+    ``since`` and ``as_of`` are constants, the same on the prices, so that the planner
+    keeps only the partitions between them (:mod:`oddskit.queries_bounds`). Each pair's
+    probe is also bounded by the pair's own first and last capture, so that it visits
+    only those days.
     """
     q = Query()
     q.add(
@@ -130,13 +118,10 @@ def _board_sql(
         "  JOIN events ev ON ev.id = eb.event_id",
         "  WHERE eb.first_captured_at IS NOT NULL",
     )
-    any_of(q, "eb.event_id", event_ids, "bigint[]")
-    bookmaker_ids(q, "eb.bookmaker_id", bookmakers)
-    time_window(q, ("ev.kickoff",), kickoff_since, kickoff_until)
+    pair_filter(q, "eb", event_ids, bookmakers)
     q.add("  GROUP BY eb.event_id, eb.bookmaker_id, ev.kickoff", ")")
-    lower, upper = snapshot_bounds
-    upper_sql = q.bind(upper, "timestamptz") if upper is not None else None
-    lower_sql = q.bind(lower, "timestamptz") if lower is not None else None
+    upper_sql = q.bind(as_of, "timestamptz")
+    lower_sql = q.bind(since, "timestamptz") if since is not None else None
     q.add(
         *_BOARD_SELECT,
         "FROM pairs p",
@@ -150,9 +135,7 @@ def _board_sql(
         if sql is not None:
             q.add(f"    AND o.captured_at {column_bound} {sql}")
             price_bounds.append(f"  AND m.captured_at {column_bound} {sql}")
-    if before_kickoff:
-        q.add("    AND o.captured_at < p.kickoff")
-    q.add(f"  ORDER BY o.captured_at {'DESC' if newest else 'ASC'} LIMIT 1", ") s")
+    q.add("  ORDER BY o.captured_at DESC LIMIT 1", ") s")
     q.add(
         "JOIN market_odds m ON m.snapshot_id = s.id AND m.captured_at = s.captured_at",
         *price_bounds,
@@ -162,23 +145,6 @@ def _board_sql(
     any_of(q, "m.market", markets, "text[]")
     q.add(_BOARD_ORDER)
     return q
-
-
-def _latest_sql(
-    as_of: datetime,
-    *,
-    since: datetime | None = None,
-    event_ids: list[int] | None = None,
-    bookmakers: list[str] | None = None,
-    markets: list[str] | None = None,
-) -> Query:  # markets=None for archived days: the pick needs every market of a snapshot
-    return _board_sql(
-        event_ids=event_ids,
-        bookmakers=bookmakers,
-        markets=markets,
-        newest=True,
-        snapshot_bounds=(since, as_of),
-    )
 
 
 def _edge_sql(
@@ -203,9 +169,7 @@ def _edge_sql(
         "JOIN bookmakers b ON b.id = x.bookmaker_id",
         "WHERE true",
     )
-    any_of(q, "x.event_id", event_ids, "bigint[]")
-    bookmaker_ids(q, "x.bookmaker_id", bookmakers)
-    time_window(q, ("ev.kickoff",), kickoff_since, kickoff_until)
+    pair_filter(q, "x", event_ids, bookmakers, kickoff_since, kickoff_until)
     any_of(q, "x.market", markets, "text[]")
     return q
 

@@ -31,7 +31,7 @@ from datetime import datetime, timedelta
 import polars as pl
 
 from oddskit.connection import Database
-from oddskit.query_builder import UTC_DATETIME, Query, any_of, bookmaker_ids, run_query, time_window
+from oddskit.query_builder import UTC_DATETIME, Query, pair_filter, run_query
 
 __all__ = ["Span", "capture_bounds", "narrow_window", "selects_pairs"]
 
@@ -66,9 +66,7 @@ def _bounds_sql(
     if kickoff_since is not None or kickoff_until is not None:
         q.add("JOIN events ev ON ev.id = eb.event_id")
     q.add("WHERE true")
-    any_of(q, "eb.event_id", event_ids, "bigint[]")
-    bookmaker_ids(q, "eb.bookmaker_id", bookmakers)
-    time_window(q, ("ev.kickoff",), kickoff_since, kickoff_until)
+    pair_filter(q, "eb", event_ids, bookmakers, kickoff_since, kickoff_until)
     return q
 
 

@@ -42,7 +42,7 @@ import sqlalchemy as sa
 from oddskit.backends import current_schema
 from oddskit.board_tables import after_price_drop
 from oddskit.connection import Database
-from oddskit.query_builder import Query, any_of, bookmaker_ids, run_query
+from oddskit.query_builder import Query, any_of, pair_filter, run_query
 
 __all__ = ["BOARD_ORDER", "any_ahead", "current_board", "current_sql", "dropping_prices"]
 
@@ -123,8 +123,7 @@ def any_ahead(
     probe = Query()
     moment = probe.bind(now, "timestamptz")
     probe.add(f"SELECT EXISTS (SELECT FROM current_odds c WHERE c.captured_at > {moment}")  # noqa: S608
-    any_of(probe, "c.event_id", event_ids, "bigint[]")
-    bookmaker_ids(probe, "c.bookmaker_id", bookmakers)
+    pair_filter(probe, "c", event_ids, bookmakers)
     probe.add(") AS ahead")
     schema = pl.Schema({"ahead": pl.Boolean})
     return bool(run_query(db, probe, schema, "Reading the current board")["ahead"][0])
@@ -161,10 +160,6 @@ def current_sql(
     now_sql = q.bind(now, "timestamptz") if now is not None else None
     since_sql = q.bind(since, "timestamptz") if since is not None else None
 
-    def pair_filters(alias: str) -> None:
-        any_of(q, f"{alias}.event_id", event_ids, "bigint[]")
-        bookmaker_ids(q, f"{alias}.bookmaker_id", bookmakers)
-
     def window(column: str) -> None:
         if now_sql is not None:
             q.add(f"  AND {column} <= {now_sql}")
@@ -176,7 +171,7 @@ def current_sql(
         "  SELECT c.event_id, c.bookmaker_id, c.captured_at, c.market, c.line, c.outcome, c.odds",
         "  FROM current_odds c WHERE true",
     )
-    pair_filters("c")
+    pair_filter(q, "c", event_ids, bookmakers)
     window("c.captured_at")
     any_of(q, "c.market", markets, "text[]")
     if ahead:  # pairs whose newest snapshot is after `now`: the as-of probe for them
@@ -187,7 +182,7 @@ def current_sql(
             "  FROM (SELECT DISTINCT c.event_id, c.bookmaker_id FROM current_odds c",
             f"        WHERE c.captured_at > {now_sql}",
         )
-        pair_filters("c")
+        pair_filter(q, "c", event_ids, bookmakers)
         q.add(
             "  ) a CROSS JOIN LATERAL (",
             "    SELECT o.id, o.captured_at FROM odds_snapshots o",

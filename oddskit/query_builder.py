@@ -45,6 +45,7 @@ __all__ = [
     "like_escape",
     "micros",
     "names_ci",
+    "pair_filter",
     "read_sql",
     "run_query",
     "time_window",
@@ -162,6 +163,29 @@ def bookmaker_ids(query: Query, column: str, names: list[str] | None) -> None:
             f"WHERE lower(name) IN (SELECT lower(v) FROM unnest({placeholder}) v)"
         )
         query.add(f"  AND {column} = ANY(ARRAY({ids}))")
+
+
+def pair_filter(
+    query: Query,
+    alias: str,
+    event_ids: list[int] | None,
+    bookmakers: list[str] | None,
+    kickoff_since: datetime | None = None,
+    kickoff_until: datetime | None = None,
+) -> None:
+    """Restrict the (event, bookmaker) pairs of table ``alias`` to the given event ids,
+    bookmakers and kickoff window (``ev.kickoff``: the query joins ``events ev`` when it
+    passes a window).
+
+    Example:
+        >>> q = Query()
+        >>> pair_filter(q, "c", [1, 2], None)
+        >>> q.parts
+        ['  AND c.event_id = ANY(CAST($1 AS bigint[]))']
+    """
+    any_of(query, f"{alias}.event_id", event_ids, "bigint[]")
+    bookmaker_ids(query, f"{alias}.bookmaker_id", bookmakers)
+    time_window(query, ("ev.kickoff",), kickoff_since, kickoff_until)
 
 
 def time_window(
